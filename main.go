@@ -1,29 +1,140 @@
 // Command migrate carries a support team's chat history and ticket platform
 // users into one bulk-import archive for the destination help desk.
+//
+// See README.md for the job and ../shared/SPEC.md for the contract.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/migrate-tool/migrate/steps"
+	"github.com/spf13/pflag"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
-	if err != nil {
+	if err != nil && !errors.Is(err, pflag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "migrate:", err)
 	}
 	os.Exit(steps.ExitCode(err))
 }
 
+const usageHead = `migrate carries the chat platform's history and the ticket platform's users
+into one bulk-import archive (backup_tickets.tar.gz) for the destination.
+
+Usage:
+  migrate -steps all [flags]
+  migrate --steps chat-users,merge-users,build [flags]
+  migrate --demo
+
+Steps, in order: fetch-users, chat-users, merge-users, build, verify.
+"all" runs every step (fetch-users only with --api-url and no --ticket-users).
+
+Example: the whole job on an export and the ticket platform's API
+  export MIGRATE_API_USER=me MIGRATE_API_PASSWORD=...   # never on the command line
+  migrate -steps all --chat-csv chat_data.csv --api-url https://tickets.example.com \
+          --work-dir work --out backup_tickets.tar.gz
+
+Example: rebuild only the archive with other options, reusing work/
+  migrate --steps build,verify --work-dir work --batch-size 50 --existing-users skip
+
+Exit status: 0 done; 1 failure while running; 2 bad usage or unreadable input;
+3 an identity conflict that needs a decision; 4 verify found violations.
+
+Flags:
+`
+
 // run is the whole program behind main; end-to-end tests call it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	return nil
+	opt := steps.DefaultOptions()
+	fs := pflag.NewFlagSet("migrate", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	var stepList string
+	var demo bool
+	fs.StringVar(&stepList, "steps", "all", "steps to run: all, or a comma list of fetch-users,chat-users,merge-users,build,verify")
+	fs.StringVar(&opt.ChatCSV, "chat-csv", opt.ChatCSV, "the chat platform's export, one row per message")
+	fs.StringVar(&opt.WorkDir, "work-dir", opt.WorkDir, "folder for the files passed between steps, rejects.csv and report.json")
+	fs.StringVar(&opt.Out, "out", "", "the archive to write (build) or check (verify) (default <work-dir>/backup_tickets.tar.gz)")
+	fs.StringVar(&opt.TicketUsers, "ticket-users", "", "an existing ticket platform export (id,email) to use instead of fetching it")
+	fs.StringVar(&opt.APIURL, "api-url", "", "the ticket platform's base URL, for fetch-users (credentials from MIGRATE_API_USER and MIGRATE_API_PASSWORD)")
+	fs.IntVar(&opt.Concurrency, "concurrency", opt.Concurrency, "fetch-users: pages requested at once when the total is known")
+	fs.IntVar(&opt.Retries, "retries", opt.Retries, "fetch-users: retries of a request after a network error, 5xx or 429")
+	fs.DurationVar(&opt.Timeout, "timeout", opt.Timeout, "fetch-users: time limit of each request")
+	fs.Int64Var(&opt.ChatIDOffset, "chat-id-offset", 0, "merge-users: added to the id of every user that keeps a chat id")
+	fs.IntVar(&opt.BatchSize, "batch-size", opt.BatchSize, "build: objects per array in one archive file, 1 to 100")
+	fs.StringVar(&opt.BodyFormat, "body-format", opt.BodyFormat, "build: text (escape HTML, lines joined by <br> in <p>) or html (BODY as it is)")
+	fs.StringVar(&opt.ExistingUsers, "existing-users", opt.ExistingUsers, "build: include or skip the users that already exist in the destination (source ticket_platform)")
+	fs.StringVar(&opt.Layout, "layout", opt.Layout, "build: how arrays are sliced into files; seed is the original scripts' layout")
+	fs.IntVar(&opt.Indent, "indent", 0, "build: pretty-print the JSON with this many spaces (0: compact)")
+	fs.StringVar(&opt.Timezone, "timezone", opt.Timezone, "IANA zone of timestamps written without one")
+	nulls := fs.String("null-values", strings.Join(opt.NullValues, ","), "comma-separated tokens read as null (an empty field always is)")
+	fs.BoolVar(&opt.LazyQuotes, "lazy-quotes", false, "read stray quotes in the chat export as text instead of rejecting the row")
+	fs.IntVar(&opt.CompressionLevel, "compression-level", opt.CompressionLevel, "build: gzip level, 1 (fastest) to 9 (smallest)")
+	fs.BoolVar(&opt.Quiet, "quiet", false, "no progress on stderr")
+	fs.BoolVar(&demo, "demo", false, "run every step on the bundled sample against a fake ticket platform API on 127.0.0.1, into ./demo-out")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageHead)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(longFlags(fs, args)); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return steps.Usagef("%v (see migrate --help)", err)
+	}
+	if fs.NArg() > 0 {
+		return steps.Usagef("unexpected argument %q: every input is given with a flag (see migrate --help)", fs.Arg(0))
+	}
+	if demo {
+		return runDemo(ctx, stdout, stderr, opt.Quiet)
+	}
+	opt.NullValues = strings.Split(*nulls, ",")
+	opt.Steps = strings.Split(stepList, ",")
+	selected, err := steps.Select(opt.Steps, &opt)
+	if err != nil {
+		return err
+	}
+	env := &steps.Env{
+		Opt:      opt,
+		Stdout:   stdout,
+		Stderr:   stderr,
+		Now:      time.Now(),
+		Getenv:   getenv,
+		Progress: steps.NewProgress(stderr, opt.Quiet),
+	}
+	reports, err := steps.Run(ctx, env, selected)
+	if len(reports) > 0 {
+		steps.PrintSummary(stdout, reports)
+	}
+	return err
+}
+
+// longFlags lets a long flag be written with one dash, as in `migrate -steps
+// all`: pflag would read -steps as the shorthands s, t, e, p, s.
+func longFlags(fs *pflag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
+			name, _, _ := strings.Cut(a[1:], "=")
+			if fs.Lookup(name) != nil {
+				a = "-" + a
+			}
+		}
+		out = append(out, a)
+	}
+	return out
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"path/filepath"
 	"time"
+
+	"github.com/go-gota/gota/dataframe"
 )
 
 // Options is what the flags set. The zero value is not useful: main fills it
@@ -130,6 +132,8 @@ type Env struct {
 	Progress *Progress
 
 	// State carried between steps of one process.
-	scan   *Scan
-	merged *MergedUsers
+	buildFollows bool // build runs later in this process: keep the messages
+	scan         *Scan
+	chatUsers    *dataframe.DataFrame
+	merged       *dataframe.DataFrame
 }

@@ -90,6 +90,9 @@ func stepNames() string {
 func Run(ctx context.Context, env *Env, steps []Step) ([]StepReport, error) {
 	var reports []StepReport
 	for _, s := range steps {
+		env.buildFollows = env.buildFollows || s.Name == "build"
+	}
+	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
 			return reports, Failf("interrupted before %s", s.Name)
 		}

@@ -1,0 +1,39 @@
+# migrate: the two commands of the README, and the rest of the work.
+GO ?= go
+FUZZTIME ?= 30s
+
+.PHONY: build test demo bench fuzz gen vet clean
+
+build:
+	$(GO) build -o bin/migrate .
+
+# Every test, including the golden files and the committed fuzz corpora.
+test:
+	$(GO) vet ./...
+	$(GO) test ./...
+
+# The whole migration on the bundled sample, against a fake ticket platform API on 127.0.0.1.
+demo:
+	$(GO) run . --demo
+
+# Seed-scale figures: wall time, CPU, peak RSS, rows/s, per step; then the Go benchmarks.
+bench:
+	$(GO) run ./fixtures/bench
+
+# Each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m).
+fuzz:
+	@$(GO) list -f '{{.ImportPath}} {{.Dir}}' ./... | while read pkg dir; do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzzing $$pkg $$t for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+# A realistic data set at any scale: make gen ROWS=2500000 OUT=.bench/data
+ROWS ?= 100000
+OUT ?= .gen
+gen:
+	$(GO) run ./fixtures/gen -rows $(ROWS) -out $(OUT)
+
+clean:
+	rm -rf bin demo-out .gen
