@@ -412,7 +412,11 @@ func MatchHeader(header []string, required []string) ([]int, error) {
 		}
 	}
 	if e.Missing != nil || e.Repeated != nil {
-		e.Found = append([]string(nil), header...)
+		// Cloned: the header may be a ReuseRecord view.
+		e.Found = make([]string, len(header))
+		for i, name := range header {
+			e.Found[i] = strings.Clone(name)
+		}
 		return nil, &e
 	}
 	return idx, nil
