@@ -45,25 +45,35 @@ var ErrEmptyFile = errors.New("empty file")
 // too: these are small trusted tables), a record whose field count differs
 // from the header's, a missing or repeated column, an empty input.
 func ReadCSV(r io.Reader, file string, cols []string, opt ReadOptions) (dataframe.DataFrame, error) {
+	df, _, err := ReadCSVLines(r, file, cols, opt)
+	return df, err
+}
+
+// ReadCSVLines is ReadCSV that also returns, for each row of the frame, the
+// line of the file where its record starts: what an error about a row's
+// value must name, since empty lines and quoted line breaks make it differ
+// from the row index + 2.
+func ReadCSVLines(r io.Reader, file string, cols []string, opt ReadOptions) (dataframe.DataFrame, []int, error) {
 	cr := NewReader(r)
 	cr.ReuseRecord = true
 	cr.LazyQuotes = opt.LazyQuotes
 	header, line, err := cr.Read()
 	if err == io.EOF {
-		return dataframe.DataFrame{}, &fileError{
+		return dataframe.DataFrame{}, nil, &fileError{
 			msg: fmt.Sprintf("%s: the file is empty; it needs a header row naming the columns %s", file, strings.Join(cols, ", ")),
 			err: ErrEmptyFile,
 		}
 	}
 	if err != nil {
-		return dataframe.DataFrame{}, readError(file, err)
+		return dataframe.DataFrame{}, nil, readError(file, err)
 	}
 	idx, err := MatchHeader(header, cols)
 	if err != nil {
-		return dataframe.DataFrame{}, &fileError{msg: fmt.Sprintf("%s: line %d: %v", file, line, err), err: err}
+		return dataframe.DataFrame{}, nil, &fileError{msg: fmt.Sprintf("%s: line %d: %v", file, line, err), err: err}
 	}
 	nfields := len(header)
 	values := make([][]string, len(cols))
+	var lines []int
 	var buf []byte
 	for {
 		fields, line, err := cr.Read()
@@ -71,15 +81,16 @@ func ReadCSV(r io.Reader, file string, cols []string, opt ReadOptions) (datafram
 			break
 		}
 		if err != nil {
-			return dataframe.DataFrame{}, readError(file, err)
+			return dataframe.DataFrame{}, nil, readError(file, err)
 		}
 		if len(fields) != nfields {
-			return dataframe.DataFrame{}, &fileError{
+			return dataframe.DataFrame{}, nil, &fileError{
 				msg: fmt.Sprintf("%s: line %d: the record has %d field(s) but the header has %d; quote a field that holds a comma, or fix the row",
 					file, line, len(fields), nfields),
 				err: ErrFieldCount,
 			}
 		}
+		lines = append(lines, line)
 		// One allocation per record for the kept fields, which also lets
 		// the skipped columns' bytes go.
 		buf = buf[:0]
@@ -93,7 +104,7 @@ func ReadCSV(r io.Reader, file string, cols []string, opt ReadOptions) (datafram
 			s = s[n:]
 		}
 	}
-	return FromColumns(cols, values...), nil
+	return FromColumns(cols, values...), lines, nil
 }
 
 // readError names the file, the line and the column of a Reader error, with

@@ -97,6 +97,20 @@ func TestReadCSV(t *testing.T) {
 	}
 }
 
+func TestReadCSVLines(t *testing.T) {
+	input := "\n id , email\n\n1,\"a\nb\"\r\n2,c\n\n\n3,\n"
+	df, lines, err := ReadCSVLines(strings.NewReader(input), "users.csv", []string{"id", "email"}, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{4, 6, 9}; !reflect.DeepEqual(lines, want) {
+		t.Errorf("lines = %v, want %v", lines, want)
+	}
+	if want := [][]string{{"id", "email"}, {"1", "a\nb"}, {"2", "c"}, {"3", ""}}; !reflect.DeepEqual(table(t, df), want) {
+		t.Errorf("frame = %q, want %q", table(t, df), want)
+	}
+}
+
 func TestReadCSVErrors(t *testing.T) {
 	cols := []string{"id", "email"}
 	tests := []struct {
