@@ -342,6 +342,9 @@ func LeftJoin(left, right dataframe.DataFrame, key, rightSuffix string) (joined 
 		}
 		if leftNames[name] {
 			name += rightSuffix
+			if leftNames[name] {
+				return dataframe.DataFrame{Err: fmt.Errorf("left join: column %q is in the left frame already", name)}, nil
+			}
 		}
 		names = append(names, name)
 		cols = append(cols, col)

@@ -347,6 +347,9 @@ func TestLeftJoin(t *testing.T) {
 			}
 		})
 	}
+	if joined, _ := LeftJoin(Rename(users, map[string]string{"name": "id_r"}), mustFrame(t, []string{"email", "id"}), "email", "_r"); joined.Err == nil {
+		t.Error("LeftJoin with a suffixed name that clashes: no error")
+	}
 	if joined, _ := LeftJoin(users, mustFrame(t, []string{"id"}), "email", "_r"); joined.Err == nil {
 		t.Error("LeftJoin without the key on the right: no error")
 	}
