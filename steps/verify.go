@@ -1,9 +1,1498 @@
 package steps
 
-import "context"
+// The verify step reads an archive back and reports every way it breaks the
+// contract of SPEC sections 6 and 9, each violation on one line naming the tar
+// entry and the JSON path of the offending value:
+//
+//	backup_tickets_3.json: data.tickets.comments[17].author_id: 999 names no user in the archive or in ticket_platform_users.csv
+//
+// An archive of the seed's size holds 21k files and 400 MB of JSON, so the
+// work is split three ways. One goroutine decompresses and reads the tar
+// entries (the serial part); GOMAXPROCS workers check each file's JSON with a
+// scanner written for this one schema (a generic decoder would build values
+// only to throw them away); one goroutine merges the files' ids in archive
+// order for the checks that span files. References are checked last, when
+// every ticket and user is known.
 
-// Verify is the verify step (SPEC section 9). Placeholder until the verify
-// issue lands.
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/migrate-tool/migrate/frame"
+)
+
+// verifyMaxObjects is the most objects one array of one file may hold: the
+// destination refuses more (SPEC section 6).
+const verifyMaxObjects = 100
+
+// verifyMaxPrinted is how many violations are printed; the rest are counted.
+const verifyMaxPrinted = 1000
+
+// verifyMaxFileSize bounds the size of one archive file read into memory. A
+// batch of 100 comments is far below it; a larger entry is reported, not read.
+const verifyMaxFileSize = 1 << 30
+
+// verifyMaxDepth bounds the nesting of values the scanner skips, so that a
+// hostile file cannot exhaust the stack.
+const verifyMaxDepth = 512
+
+// Verify is the verify step (SPEC section 9). It prints the violations it
+// finds to env.Stdout, at most verifyMaxPrinted of them, and returns their
+// number. Violations make the error an *Error with Code ExitVerify; a missing
+// or unreadable archive or ticket platform file is bad input (ExitUsage).
 func Verify(ctx context.Context, env *Env) (Counts, error) {
-	return Counts{{"violations", 0}}, nil
+	archive := env.Opt.ArchivePath()
+	tpPath := env.Opt.TicketUsersPath()
+	tpIDs, tpFound, err := readTicketPlatformIDs(tpPath, env.Opt.NullValues)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(archive)
+	if err != nil {
+		return nil, Usagef("cannot read the archive %s: %v; run the build step first (--steps build) or name the archive with --out", archive, errors.Unwrap(err))
+	}
+	defer f.Close()
+	now := env.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	v := &verifier{
+		archive:  archive,
+		tpPath:   tpPath,
+		tpFound:  tpFound,
+		tpIDs:    tpIDs,
+		now:      now,
+		out:      bufio.NewWriterSize(env.Stdout, 64<<10),
+		tickets:  map[int64]uint64{},
+		comments: map[int64]uint64{},
+		users:    map[int64]uint64{},
+		emails:   map[string]uint64{},
+	}
+	var in io.Reader = f
+	if env.Progress != nil {
+		size := int64(-1)
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		task := env.Progress.Start("verify", "bytes", size)
+		defer task.Done()
+		in = &verifyProgressReader{r: f, task: task}
+	}
+	gz, err := gzip.NewReader(bufio.NewReaderSize(in, 1<<20))
+	if err != nil {
+		if errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, Usagef("%s is not a gzip-compressed tar archive (%v): run the build step to write it, or name the right file with --out", archive, err)
+		}
+		return nil, Failf("cannot read the archive %s: %v", archive, err)
+	}
+	defer gz.Close()
+	if err := v.read(ctx, gz); err != nil {
+		return nil, err
+	}
+	v.checkReferences()
+	if err := v.finish(); err != nil {
+		return nil, Failf("cannot print the violations: %v", err)
+	}
+	counts := Counts{{"violations", v.count}}
+	if v.count > 0 {
+		noun := "violations"
+		if v.count == 1 {
+			noun = "violation"
+		}
+		return counts, &Error{Code: ExitVerify, Msg: fmt.Sprintf("%d %s in %s", v.count, noun, archive)}
+	}
+	return counts, nil
+}
+
+// verifyProgressReader reports the compressed bytes read.
+type verifyProgressReader struct {
+	r    io.Reader
+	task *Task
+}
+
+func (p *verifyProgressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.task.Add(int64(n))
+	return n, err
+}
+
+// readTicketPlatformIDs reads the ids of the ticket platform's export (SPEC
+// section 2): found is false when the file does not exist, in which case only
+// the archive's users count. A file that exists but cannot be read, lacks the
+// id or email column, or holds a row whose id is not a valid id is bad input.
+func readTicketPlatformIDs(path string, nullValues []string) (ids map[int64]struct{}, found bool, err error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, Usagef("cannot read the ticket platform users %s: %v", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err == io.EOF {
+		return nil, false, Usagef("%s is empty: want a header line id,email; fetch it again (--steps fetch-users) or name another file with --ticket-users", path)
+	}
+	if err != nil {
+		return nil, false, Usagef("cannot read %s: %v; fix the file or fetch it again (--steps fetch-users)", path, err)
+	}
+	idCol, emailCol := -1, -1
+	var names []string
+	for i, name := range header {
+		if i == 0 {
+			name = strings.TrimPrefix(name, "\ufeff")
+		}
+		name = frame.TrimSpace(name)
+		names = append(names, name)
+		switch {
+		case strings.EqualFold(name, "id"):
+			if idCol >= 0 {
+				return nil, false, Usagef("%s line 1: column id appears twice; keep one", path)
+			}
+			idCol = i
+		case strings.EqualFold(name, "email"):
+			if emailCol >= 0 {
+				return nil, false, Usagef("%s line 1: column email appears twice; keep one", path)
+			}
+			emailCol = i
+		}
+	}
+	if idCol < 0 || emailCol < 0 {
+		var missing []string
+		if idCol < 0 {
+			missing = append(missing, "id")
+		}
+		if emailCol < 0 {
+			missing = append(missing, "email")
+		}
+		return nil, false, Usagef("%s line 1: missing column %s (found %s); want a header id,email", path, strings.Join(missing, ", "), strings.Join(names, ", "))
+	}
+	nulls := frame.NewNulls(nullValues)
+	ids = map[int64]struct{}{}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, false, Usagef("cannot read %s: %v; fix the file or fetch it again (--steps fetch-users)", path, err)
+		}
+		raw := frame.TrimSpace(rec[idCol])
+		id, ok := int64(0), false
+		if !nulls.IsNull(raw) {
+			id, ok = frame.ParseID(raw)
+		}
+		if !ok {
+			line, _ := r.FieldPos(idCol)
+			return nil, false, Usagef("%s line %d: id %q is not a valid id (digits, greater than 0, at most %d); fix the file or fetch it again (--steps fetch-users)", path, line, rec[idCol], int64(math.MaxInt64))
+		}
+		ids[id] = struct{}{}
+	}
+	return ids, true, nil
+}
+
+// verifier holds what verify learns about one archive.
+type verifier struct {
+	archive string
+	tpPath  string
+	tpFound bool
+	tpIDs   map[int64]struct{}
+	now     time.Time
+
+	out   *bufio.Writer
+	count int
+	werr  error
+
+	// files are the entries whose JSON was scanned, in archive order; a
+	// location packs a file's position here and an array index.
+	files []*verifyFile
+	// tickets, comments and users map each id to its first location;
+	// emails map each lowercased non-empty email to its first location.
+	tickets, comments, users map[int64]uint64
+	emails                   map[string]uint64
+}
+
+// verifyViolation is one violation inside a file; off orders a file's
+// violations as they stand in the file (-1: the tar header).
+type verifyViolation struct {
+	off  int
+	text string
+}
+
+// verifyFile is one tar entry on its way through the workers.
+type verifyFile struct {
+	name   string // as printed
+	header []string
+	data   []byte // nil when the content is not checked
+	// scanned is set for the files whose JSON is checked.
+	scanned bool
+	buf     *[]byte
+	done    chan struct{}
+
+	bad      []verifyViolation
+	tickets  []verifyTicket
+	comments []verifyComment
+	users    []verifyUser
+}
+
+// The records kept of each object for the checks across files; 0 stands for
+// an id that is missing or invalid (and reported as such). off is where the
+// object's id stands.
+type (
+	verifyTicket struct {
+		id, requester int64
+		off           int32
+	}
+	verifyComment struct {
+		id, ticket, author int64
+		off                int32
+	}
+	verifyUser struct {
+		id    int64
+		off   int32
+		email string
+	}
+)
+
+var verifyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// read walks the tar entries, checks their headers, hands the JSON files to
+// the workers and merges their results in archive order.
+func (v *verifier) read(ctx context.Context, gz io.Reader) error {
+	workers := runtime.GOMAXPROCS(0)
+	jobs := make(chan *verifyFile, 2*workers)
+	order := make(chan *verifyFile, 8*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var s verifyScanner
+			s.now = v.now.Unix()
+			for f := range jobs {
+				s.scan(f)
+				f.data = nil
+				verifyBuffers.Put(f.buf)
+				f.buf = nil
+				close(f.done)
+			}
+		}()
+	}
+	merged := make(chan struct{})
+	go func() {
+		defer close(merged)
+		for f := range order {
+			<-f.done
+			v.merge(f)
+		}
+	}()
+
+	err := v.entries(ctx, gz, jobs, order)
+	close(jobs)
+	close(order)
+	wg.Wait()
+	<-merged
+	return err
+}
+
+var verifyClosed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// entries reads the tar stream. Damage to the stream is a violation of the
+// archive and ends the reading; only a cancelled context is an error.
+func (v *verifier) entries(ctx context.Context, gz io.Reader, jobs, order chan<- *verifyFile) error {
+	tr := tar.NewReader(gz)
+	next := 1 // the number the next backup_tickets_N.json should carry
+	last := "the start"
+	for {
+		if err := ctx.Err(); err != nil {
+			return Failf("verify interrupted: %v", err)
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			order <- &verifyFile{name: v.archive, header: []string{fmt.Sprintf("cannot read the tar entry after %s: %v; the archive is truncated or not a tar file, write it again (--steps build)", last, err)}, done: verifyClosed}
+			return nil
+		}
+		f := &verifyFile{name: verifyEntryName(hdr.Name), done: verifyClosed}
+		last = f.name
+		number, named := verifyFileNumber(hdr.Name)
+		if hdr.Typeflag != tar.TypeReg {
+			f.header = append(f.header, fmt.Sprintf("is %s; the archive holds only regular files backup_tickets_1.json .. backup_tickets_N.json", verifyTypeName(hdr.Typeflag)))
+			order <- f
+			continue
+		}
+		switch {
+		case !named:
+			f.header = append(f.header, fmt.Sprintf("unexpected entry: the archive holds only backup_tickets_1.json .. backup_tickets_N.json (want backup_tickets_%d.json here)", next))
+		case number != next:
+			f.header = append(f.header, fmt.Sprintf("out of sequence: want backup_tickets_%d.json here; files are numbered from 1, in order, without gaps", next))
+			next = number + 1
+		default:
+			next++
+		}
+		if hdr.Mode&0o7777 != 0o644 {
+			f.header = append(f.header, fmt.Sprintf("mode %04o; want 0644", hdr.Mode&0o7777))
+		}
+		if hdr.Uid != 0 || hdr.Gid != 0 {
+			f.header = append(f.header, fmt.Sprintf("owner %d:%d; want 0:0", hdr.Uid, hdr.Gid))
+		}
+		if hdr.Uname != "" || hdr.Gname != "" {
+			f.header = append(f.header, fmt.Sprintf("owner names %q:%q; want both empty", hdr.Uname, hdr.Gname))
+		}
+		if hdr.Format == tar.FormatGNU {
+			f.header = append(f.header, "written in GNU tar format; want POSIX tar (ustar or pax)")
+		}
+		if !named {
+			order <- f
+			continue
+		}
+		if hdr.Size > verifyMaxFileSize {
+			f.header = append(f.header, fmt.Sprintf("is %d bytes, too large for one batch of at most %d objects per array; not checked further", hdr.Size, verifyMaxObjects))
+			order <- f
+			continue
+		}
+		f.buf = verifyBuffers.Get().(*[]byte)
+		data := slices.Grow((*f.buf)[:0], int(hdr.Size))[:hdr.Size]
+		*f.buf = data
+		if _, err := io.ReadFull(tr, data); err != nil {
+			verifyBuffers.Put(f.buf)
+			f.buf = nil
+			f.header = append(f.header, fmt.Sprintf("cannot read its content: %v; the archive is truncated or damaged, write it again (--steps build)", err))
+			order <- f
+			return nil
+		}
+		f.data = data
+		f.scanned = true
+		f.done = make(chan struct{})
+		order <- f
+		jobs <- f
+	}
+	// The tar end comes before the gzip trailer; reading on checks the
+	// checksum and finds anything appended.
+	if _, err := io.Copy(io.Discard, gz); err != nil {
+		order <- &verifyFile{name: v.archive, header: []string{fmt.Sprintf("damaged after the tar end: %v; write it again (--steps build)", err)}, done: verifyClosed}
+	}
+	return nil
+}
+
+// verifyFileNumber returns N for a name backup_tickets_N.json, N written
+// without leading zeros.
+func verifyFileNumber(name string) (int, bool) {
+	digits, ok := strings.CutPrefix(name, "backup_tickets_")
+	if !ok {
+		return 0, false
+	}
+	digits, ok = strings.CutSuffix(digits, ".json")
+	if !ok || digits == "" || digits[0] == '0' || len(digits) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range []byte(digits) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// verifyEntryName returns an entry name fit for one line of output.
+func verifyEntryName(name string) string {
+	for _, r := range name {
+		if r < 0x21 || r == 0x7f || r == utf8.RuneError || r == '"' {
+			return strconv.Quote(name)
+		}
+	}
+	if name == "" {
+		return `""`
+	}
+	return name
+}
+
+func verifyTypeName(t byte) string {
+	switch t {
+	case tar.TypeDir:
+		return "a directory"
+	case tar.TypeSymlink:
+		return "a symbolic link"
+	case tar.TypeLink:
+		return "a hard link"
+	case tar.TypeChar, tar.TypeBlock:
+		return "a device"
+	case tar.TypeFifo:
+		return "a named pipe"
+	case tar.TypeXGlobalHeader:
+		return "a pax global header"
+	}
+	return fmt.Sprintf("an entry of type %q", t)
+}
+
+// merge checks the ids and emails of one file against the files before it,
+// then prints the file's violations. It runs on one goroutine, in archive order.
+func (v *verifier) merge(f *verifyFile) {
+	if !f.scanned {
+		// Not scanned: only its header speaks.
+		v.printFile(f)
+		return
+	}
+	file := uint64(len(v.files))
+	v.files = append(v.files, f)
+	for i, t := range f.tickets {
+		if t.id == 0 {
+			continue
+		}
+		if prev, dup := v.tickets[t.id]; dup {
+			f.bad = append(f.bad, verifyViolation{int(t.off), fmt.Sprintf("data.tickets.data[%d].id: ticket id %d is already used by %s", i, t.id, v.where(prev, "data", "id"))})
+			continue
+		}
+		v.tickets[t.id] = file<<32 | uint64(i)
+	}
+	for i, c := range f.comments {
+		if c.id == 0 {
+			continue
+		}
+		if prev, dup := v.comments[c.id]; dup {
+			f.bad = append(f.bad, verifyViolation{int(c.off), fmt.Sprintf("data.tickets.comments[%d].id: comment id %d is already used by %s", i, c.id, v.where(prev, "comments", "id"))})
+			continue
+		}
+		v.comments[c.id] = file<<32 | uint64(i)
+	}
+	for i, u := range f.users {
+		if u.id != 0 {
+			if prev, dup := v.users[u.id]; dup {
+				f.bad = append(f.bad, verifyViolation{int(u.off), fmt.Sprintf("data.tickets.users[%d].id: user id %d is already used by %s", i, u.id, v.where(prev, "users", "id"))})
+			} else {
+				v.users[u.id] = file<<32 | uint64(i)
+			}
+		}
+		if u.email == "" {
+			continue
+		}
+		key := strings.ToLower(u.email)
+		if prev, dup := v.emails[key]; dup {
+			f.bad = append(f.bad, verifyViolation{int(u.off), fmt.Sprintf("data.tickets.users[%d].email: %q is already the email of %s (emails are compared lowercased)", i, u.email, v.where(prev, "users", "email"))})
+			continue
+		}
+		v.emails[key] = file<<32 | uint64(i)
+	}
+	if len(f.bad) > 1 {
+		slices.SortStableFunc(f.bad, func(a, b verifyViolation) int { return a.off - b.off })
+	}
+	v.printFile(f)
+	f.bad = nil
+	f.header = nil
+}
+
+// where names a location: file, array index and key.
+func (v *verifier) where(loc uint64, array, key string) string {
+	return fmt.Sprintf("%s data.tickets.%s[%d].%s", v.files[loc>>32].name, array, uint32(loc), key)
+}
+
+func (v *verifier) printFile(f *verifyFile) {
+	for _, h := range f.header {
+		v.print(f.name + ": " + h)
+	}
+	for _, b := range f.bad {
+		v.print(f.name + ": " + b.text)
+	}
+}
+
+func (v *verifier) print(line string) {
+	v.count++
+	if v.count > verifyMaxPrinted || v.werr != nil {
+		return
+	}
+	if _, err := v.out.WriteString(line); err != nil {
+		v.werr = err
+	}
+	v.out.WriteByte('\n')
+}
+
+// finish prints how many violations were left out and flushes the output.
+func (v *verifier) finish() error {
+	if v.count > verifyMaxPrinted && v.werr == nil {
+		fmt.Fprintf(v.out, "... and %d more violations (%d in all)\n", v.count-verifyMaxPrinted, v.count)
+	}
+	if v.werr != nil {
+		return v.werr
+	}
+	return v.out.Flush()
+}
+
+// checkReferences checks, once every ticket and user is known, that each
+// ticket_id names a ticket and each author_id and requester_id a user, and
+// prints what it finds in archive order. The maps are only read here, so the
+// files are shared among the workers.
+func (v *verifier) checkReferences() {
+	results := make([][]string, len(v.files))
+	nowhere := "in the archive or in " + v.tpPath
+	if !v.tpFound {
+		nowhere = "in the archive (" + v.tpPath + " does not exist)"
+	}
+	userKnown := func(id int64) bool {
+		if _, ok := v.users[id]; ok {
+			return true
+		}
+		_, ok := v.tpIDs[id]
+		return ok
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n := int(next.Add(1) - 1)
+				if n >= len(v.files) {
+					return
+				}
+				f := v.files[n]
+				var out []string
+				for i, t := range f.tickets {
+					if t.requester != 0 && !userKnown(t.requester) {
+						out = append(out, fmt.Sprintf("%s: data.tickets.data[%d].requester_id: %d names no user %s", f.name, i, t.requester, nowhere))
+					}
+				}
+				for i, c := range f.comments {
+					if c.ticket != 0 {
+						if _, ok := v.tickets[c.ticket]; !ok {
+							out = append(out, fmt.Sprintf("%s: data.tickets.comments[%d].ticket_id: %d names no ticket in the archive", f.name, i, c.ticket))
+						}
+					}
+					if c.author != 0 && !userKnown(c.author) {
+						out = append(out, fmt.Sprintf("%s: data.tickets.comments[%d].author_id: %d names no user %s", f.name, i, c.author, nowhere))
+					}
+				}
+				results[n] = out
+			}
+		}()
+	}
+	wg.Wait()
+	for _, lines := range results {
+		for _, line := range lines {
+			v.print(line)
+		}
+	}
+}
+
+// The schema of one archive file (SPEC sections 4 to 6), as the scanner walks
+// it: each object kind lists its keys in order and what each key holds.
+
+type verifyField uint8
+
+const (
+	verifyObject verifyField = iota // an object of kind sub
+	verifyArray                     // an array of objects of kind sub; sub nil: must be empty
+	verifyID                        // an integer id, 1..MaxInt64
+	verifyTime                      // a string 2006-01-02T15:04:05Z
+	verifyBool                      // true or false
+	verifyString                    // any string
+	verifyEmail                     // any string, unique when not empty
+)
+
+type verifyKind struct {
+	// name is what a value of this kind is called in messages.
+	name string
+	// path is the JSON path of the object, or of the array for elements.
+	path    string
+	element bool
+	keys    []string
+	fields  []verifyField
+	subs    []*verifyKind
+	// want lists the keys for messages.
+	want string
+}
+
+func newVerifyKind(name, path string, element bool, keys []string, fields []verifyField, subs []*verifyKind) *verifyKind {
+	if subs == nil {
+		subs = make([]*verifyKind, len(keys))
+	}
+	return &verifyKind{name: name, path: path, element: element, keys: keys, fields: fields, subs: subs, want: strings.Join(keys, ", ")}
+}
+
+// Key positions the scanner reads values from.
+const (
+	ticketRequester = 1
+	ticketID        = 2
+	commentTicket   = 1
+	commentID       = 2
+	commentAuthor   = 5
+	userID          = 1
+	userEmail       = 2
+)
+
+var (
+	verifyTicketKind = newVerifyKind("ticket object", "data.tickets.data", true,
+		[]string{"created_at", "requester_id", "id"},
+		[]verifyField{verifyTime, verifyID, verifyID}, nil)
+	verifyCommentKind = newVerifyKind("comment object", "data.tickets.comments", true,
+		[]string{"created_at", "ticket_id", "id", "public", "html_body", "author_id"},
+		[]verifyField{verifyTime, verifyID, verifyID, verifyBool, verifyString, verifyID}, nil)
+	verifyUserKind = newVerifyKind("user object", "data.tickets.users", true,
+		[]string{"name", "id", "email"},
+		[]verifyField{verifyString, verifyID, verifyEmail}, nil)
+	verifyTicketsKind = newVerifyKind("object", "data.tickets", false,
+		[]string{"data", "comments", "users", "organizations"},
+		[]verifyField{verifyArray, verifyArray, verifyArray, verifyArray},
+		[]*verifyKind{verifyTicketKind, verifyCommentKind, verifyUserKind, nil})
+	verifyDataKind = newVerifyKind("object", "data", false,
+		[]string{"tickets"}, []verifyField{verifyObject}, []*verifyKind{verifyTicketsKind})
+	verifyRootKind = newVerifyKind("JSON object", "", false,
+		[]string{"data"}, []verifyField{verifyObject}, []*verifyKind{verifyDataKind})
+)
+
+// verifyAt is where the scanner stands, enough to name the JSON path.
+type verifyAt struct {
+	kind *verifyKind
+	idx  int
+	key  string
+}
+
+func (a verifyAt) path() string {
+	var b strings.Builder
+	b.WriteString(a.kind.path)
+	if a.kind.element {
+		b.WriteByte('[')
+		b.WriteString(strconv.Itoa(a.idx))
+		b.WriteByte(']')
+	}
+	if a.key != "" {
+		if verifyPlainKey(a.key) {
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(a.key)
+		} else {
+			b.WriteByte('[')
+			b.WriteString(strconv.Quote(a.key))
+			b.WriteByte(']')
+		}
+	}
+	return b.String()
+}
+
+func verifyPlainKey(key string) bool {
+	for _, c := range []byte(key) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// verifyRecord is what the scanner keeps of the object it is reading.
+type verifyRecord struct {
+	vals  [6]int64
+	off   int32
+	email string
+}
+
+// verifyScanner checks one file's bytes against the schema. It reads the
+// bytes once, without building values: problems that leave the structure
+// readable (a wrong type, a bad key, invalid UTF-8) are reported and the
+// scan goes on; a syntax error is reported and ends the scan of that file.
+type verifyScanner struct {
+	b      []byte
+	i      int
+	f      *verifyFile
+	now    int64
+	at     verifyAt
+	rec    verifyRecord
+	failed bool
+	tmp    []byte
+}
+
+func (s *verifyScanner) scan(f *verifyFile) {
+	s.b, s.i, s.f, s.failed = f.data, 0, f, false
+	s.at = verifyAt{kind: verifyRootKind}
+	defer func() { s.b, s.f = nil, nil }()
+	s.ws()
+	if s.i == len(s.b) {
+		s.report(0, "is empty; want one JSON object")
+		return
+	}
+	if !s.object(verifyRootKind, 0) {
+		return
+	}
+	s.ws()
+	if s.i < len(s.b) {
+		s.at = verifyAt{kind: verifyRootKind}
+		s.report(s.i, fmt.Sprintf("more data after the JSON object at %s; want one JSON object per file", s.position(s.i)))
+	}
+}
+
+// report adds a violation at the current path.
+func (s *verifyScanner) report(off int, msg string) {
+	p := s.at.path()
+	if p != "" {
+		msg = p + ": " + msg
+	}
+	s.f.bad = append(s.f.bad, verifyViolation{off, msg})
+}
+
+// syntax reports a syntax error and stops the scan.
+func (s *verifyScanner) syntax(msg string) bool {
+	s.report(s.i, fmt.Sprintf("invalid JSON at %s: %s; the rest of the file is not checked", s.position(s.i), msg))
+	s.failed = true
+	return false
+}
+
+// position names a byte offset as line, column and byte, as a user counts them.
+func (s *verifyScanner) position(off int) string {
+	line, col := 1, 1
+	for _, c := range s.b[:min(off, len(s.b))] {
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Sprintf("line %d, column %d (byte %d)", line, col, off)
+}
+
+func (s *verifyScanner) found() string {
+	if s.i >= len(s.b) {
+		return "the end of the file"
+	}
+	c := s.b[s.i]
+	if c >= 0x20 && c < 0x7f {
+		return fmt.Sprintf("%q", rune(c))
+	}
+	return fmt.Sprintf("byte 0x%02x", c)
+}
+
+func (s *verifyScanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *verifyScanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+// object reads an object of kind k (s.at already names it) and keeps what its
+// elements hold in s.rec. It returns false after a syntax error.
+func (s *verifyScanner) object(k *verifyKind, idx int) bool {
+	here := verifyAt{kind: k, idx: idx}
+	start := s.i
+	if s.peek() != '{' {
+		return s.wrongType(start, "want a "+k.name)
+	}
+	s.i++
+	var seen uint32
+	var order [8]int8
+	n := 0
+	outOfOrder := false
+	last := -1
+	s.ws()
+	if s.peek() == '}' {
+		s.i++
+	} else {
+		for {
+			s.ws()
+			if s.peek() != '"' {
+				s.at = here
+				return s.syntax("want a key string, found " + s.found())
+			}
+			s.at = here
+			ks, ke, esc, ok := s.str()
+			if !ok {
+				return false
+			}
+			ki := k.find(s.b[ks:ke], esc, s, last+1)
+			s.ws()
+			if s.peek() != ':' {
+				return s.syntax("want ':' after a key, found " + s.found())
+			}
+			s.i++
+			s.ws()
+			switch {
+			case ki < 0:
+				key := string(s.b[ks:ke])
+				if esc {
+					key = string(verifyUnquote(s.tmp[:0], s.b[ks:ke]))
+				}
+				s.at = verifyAt{kind: k, idx: idx, key: key}
+				s.report(ks-1, "unexpected key; "+k.exactly())
+				if !s.skipValue(0) {
+					return false
+				}
+			case seen&(1<<ki) != 0:
+				s.at = verifyAt{kind: k, idx: idx, key: k.keys[ki]}
+				s.report(ks-1, "repeated key; the first one is kept")
+				if !s.skipValue(0) {
+					return false
+				}
+			default:
+				seen |= 1 << ki
+				if ki < last {
+					outOfOrder = true
+				}
+				last = ki
+				if n < len(order) {
+					order[n] = int8(ki)
+					n++
+				}
+				s.at = verifyAt{kind: k, idx: idx, key: k.keys[ki]}
+				if !s.field(k, ki) {
+					return false
+				}
+			}
+			s.ws()
+			c := s.peek()
+			if c == ',' {
+				s.i++
+				continue
+			}
+			if c == '}' {
+				s.i++
+				break
+			}
+			s.at = here
+			return s.syntax("want ',' or '}' after a value in an object, found " + s.found())
+		}
+	}
+	s.at = here
+	for ki, key := range k.keys {
+		if seen&(1<<ki) == 0 {
+			s.report(start, "missing key "+key+"; "+k.exactly())
+		}
+	}
+	if outOfOrder {
+		got := make([]string, n)
+		for i := range got {
+			got[i] = k.keys[order[i]]
+		}
+		s.report(start, fmt.Sprintf("keys in the order %s; want %s", strings.Join(got, ", "), k.want))
+	}
+	return true
+}
+
+func (k *verifyKind) exactly() string {
+	if k.element {
+		return "a " + strings.TrimSuffix(k.name, " object") + " has exactly the keys " + k.want + ", in that order"
+	}
+	return "want exactly the keys " + k.want + ", in that order"
+}
+
+// find returns the position of key among k's keys, or -1. It tries the key
+// expected next first: in a good file that is the one.
+func (k *verifyKind) find(raw []byte, esc bool, s *verifyScanner, next int) int {
+	if esc {
+		s.tmp = verifyUnquote(s.tmp[:0], raw)
+		raw = s.tmp
+	}
+	if next < len(k.keys) && string(raw) == k.keys[next] {
+		return next
+	}
+	for i, key := range k.keys {
+		if string(raw) == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// field reads the value of key ki of kind k; s.at names it.
+func (s *verifyScanner) field(k *verifyKind, ki int) bool {
+	switch k.fields[ki] {
+	case verifyObject:
+		return s.object(k.subs[ki], 0)
+	case verifyArray:
+		return s.array(k.subs[ki])
+	case verifyID:
+		return s.id(ki)
+	case verifyTime:
+		return s.timestamp()
+	case verifyBool:
+		c := s.peek()
+		if c == 't' && s.literal("true") || c == 'f' && s.literal("false") {
+			return true
+		}
+		return s.wrongType(s.i, "want true or false")
+	case verifyString:
+		if s.peek() != '"' {
+			return s.wrongType(s.i, "want a string")
+		}
+		_, _, _, ok := s.str()
+		return ok
+	case verifyEmail:
+		if s.peek() != '"' {
+			return s.wrongType(s.i, "want a string (empty when the user has no email)")
+		}
+		ks, ke, esc, ok := s.str()
+		if !ok {
+			return false
+		}
+		if ke > ks {
+			if esc {
+				s.rec.email = string(verifyUnquote(s.tmp[:0], s.b[ks:ke]))
+			} else {
+				s.rec.email = string(s.b[ks:ke])
+			}
+		}
+		return true
+	}
+	return true
+}
+
+// array reads the array of element kind elem under the key s.at names.
+func (s *verifyScanner) array(elem *verifyKind) bool {
+	here := s.at
+	start := s.i
+	switch s.peek() {
+	case '[':
+	case 'n':
+		if s.literal("null") {
+			s.report(start, "is null; want an array ([] when empty)")
+			return true
+		}
+		return s.syntax("want a value, found " + s.found())
+	default:
+		return s.wrongType(start, "want an array")
+	}
+	s.i++
+	n := 0
+	s.ws()
+	if s.peek() == ']' {
+		s.i++
+	} else {
+		for {
+			s.ws()
+			if elem == nil {
+				s.at = here
+				if !s.skipValue(0) {
+					return false
+				}
+			} else {
+				s.at = verifyAt{kind: elem, idx: n}
+				s.rec = verifyRecord{off: int32(s.i)}
+				ok := s.object(elem, n)
+				s.keep(elem)
+				if !ok {
+					return false
+				}
+			}
+			n++
+			s.ws()
+			c := s.peek()
+			if c == ',' {
+				s.i++
+				continue
+			}
+			if c == ']' {
+				s.i++
+				break
+			}
+			s.at = here
+			return s.syntax("want ',' or ']' after a value in an array, found " + s.found())
+		}
+	}
+	s.at = here
+	if elem == nil && n > 0 {
+		s.report(start, fmt.Sprintf("holds %s; must be empty", verifyPlural(n, "value")))
+	}
+	if elem != nil && n > verifyMaxObjects {
+		s.report(start, fmt.Sprintf("holds %d objects; at most %d per file", n, verifyMaxObjects))
+	}
+	return true
+}
+
+// keep files the record just read under its kind, so that element i of an
+// array is entry i of its slice.
+func (s *verifyScanner) keep(k *verifyKind) {
+	r := &s.rec
+	switch k {
+	case verifyTicketKind:
+		s.f.tickets = append(s.f.tickets, verifyTicket{id: r.vals[ticketID], requester: r.vals[ticketRequester], off: r.off})
+	case verifyCommentKind:
+		s.f.comments = append(s.f.comments, verifyComment{id: r.vals[commentID], ticket: r.vals[commentTicket], author: r.vals[commentAuthor], off: r.off})
+	case verifyUserKind:
+		s.f.users = append(s.f.users, verifyUser{id: r.vals[userID], email: r.email, off: r.off})
+	}
+}
+
+const verifyIDRange = "want an integer id from 1 to 9223372036854775807"
+
+// id reads an integer id into s.rec.vals[ki].
+func (s *verifyScanner) id(ki int) bool {
+	start := s.i
+	c := s.peek()
+	if c != '-' && (c < '0' || c > '9') {
+		return s.wrongType(start, verifyIDRange)
+	}
+	v, isID, ok := s.number()
+	if !ok {
+		return false
+	}
+	if !isID {
+		s.report(start, fmt.Sprintf("is %s; %s", s.b[start:s.i], verifyIDRange))
+		return true
+	}
+	s.rec.vals[ki] = v
+	if ki == idKeyOf(s.at.kind) {
+		s.rec.off = int32(start)
+	}
+	return true
+}
+
+func idKeyOf(k *verifyKind) int {
+	switch k {
+	case verifyTicketKind:
+		return ticketID
+	case verifyCommentKind:
+		return commentID
+	case verifyUserKind:
+		return userID
+	}
+	return -1
+}
+
+// number reads a JSON number. isID says it is an integer in 1..MaxInt64,
+// written without sign, fraction or exponent.
+func (s *verifyScanner) number() (v int64, isID, ok bool) {
+	b, i := s.b, s.i
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
+	}
+	if i >= len(b) || b[i] < '0' || b[i] > '9' {
+		s.i = i
+		return 0, false, s.syntax("want a digit in a number, found " + s.found())
+	}
+	over := false
+	if b[i] == '0' {
+		i++
+	} else {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			d := int64(b[i] - '0')
+			if v > (math.MaxInt64-d)/10 {
+				over = true
+			} else {
+				v = v*10 + d
+			}
+			i++
+		}
+	}
+	integer := true
+	if i < len(b) && b[i] == '.' {
+		integer = false
+		i++
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			s.i = i
+			return 0, false, s.syntax("want a digit after '.' in a number, found " + s.found())
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		integer = false
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			s.i = i
+			return 0, false, s.syntax("want a digit in the exponent of a number, found " + s.found())
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	s.i = i
+	return v, integer && !neg && !over && v > 0, true
+}
+
+// timestamp reads a created_at: a string 2006-01-02T15:04:05Z naming a
+// moment from 1970-01-01T00:00:00Z to the start of the run.
+func (s *verifyScanner) timestamp() bool {
+	start := s.i
+	if s.peek() != '"' {
+		return s.wrongType(start, "want a string such as 2006-01-02T15:04:05Z")
+	}
+	ks, ke, esc, ok := s.str()
+	if !ok {
+		return false
+	}
+	raw := s.b[ks:ke]
+	if esc {
+		s.tmp = verifyUnquote(s.tmp[:0], raw)
+		raw = s.tmp
+	}
+	unix, valid := verifyParseTimestamp(raw)
+	switch {
+	case !valid:
+		s.report(start, fmt.Sprintf("%s is not a UTC time written 2006-01-02T15:04:05Z", verifyPreview(s.b[start:s.i])))
+	case unix < 0:
+		s.report(start, fmt.Sprintf("%s is before 1970-01-01T00:00:00Z", verifyPreview(s.b[start:s.i])))
+	case unix > s.now:
+		s.report(start, fmt.Sprintf("%s is after the run started (%s)", verifyPreview(s.b[start:s.i]), time.Unix(s.now, 0).UTC().Format(time.RFC3339)))
+	}
+	return true
+}
+
+// verifyParseTimestamp reads exactly YYYY-MM-DDTHH:MM:SSZ, a real date and
+// time of day (second 60 is not), as Unix seconds.
+func verifyParseTimestamp(t []byte) (int64, bool) {
+	if len(t) != 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' || t[19] != 'Z' {
+		return 0, false
+	}
+	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		if t[i] < '0' || t[i] > '9' {
+			return 0, false
+		}
+	}
+	d2 := func(i int) int { return int(t[i]-'0')*10 + int(t[i+1]-'0') }
+	year := d2(0)*100 + d2(2)
+	month, day, hour, minute, sec := d2(5), d2(8), d2(11), d2(14), d2(17)
+	if month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		return 0, false
+	}
+	days := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
+	if month == 2 && (year%4 == 0 && year%100 != 0 || year%400 == 0) {
+		days = 29
+	}
+	if day > days {
+		return 0, false
+	}
+	// Days from the civil date (Howard Hinnant's algorithm).
+	y := int64(year)
+	if month <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	m := int64(month)
+	if m > 2 {
+		m -= 3
+	} else {
+		m += 9
+	}
+	doy := (153*m+2)/5 + int64(day) - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days64 := era*146097 + doe - 719468
+	return days64*86400 + int64(hour)*3600 + int64(minute)*60 + int64(sec), true
+}
+
+// wrongType reports a value of the wrong type and skips it.
+func (s *verifyScanner) wrongType(start int, want string) bool {
+	if !s.skipValue(0) {
+		return false
+	}
+	s.report(start, fmt.Sprintf("is %s; %s", verifyDescribe(s.b[start:s.i]), want))
+	return true
+}
+
+func verifyPlural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// verifyDescribe names a JSON value for a message.
+func verifyDescribe(raw []byte) string {
+	switch raw[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "the string " + verifyPreview(raw)
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return string(raw)
+	}
+	return "the number " + verifyPreview(raw)
+}
+
+// verifyPreview shows a raw JSON value, cut short when long.
+func verifyPreview(raw []byte) string {
+	const max = 60
+	if len(raw) <= max {
+		return string(raw)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(raw[cut]) {
+		cut--
+	}
+	return string(raw[:cut]) + "..."
+}
+
+func (s *verifyScanner) literal(word string) bool {
+	if len(s.b)-s.i >= len(word) && string(s.b[s.i:s.i+len(word)]) == word {
+		s.i += len(word)
+		return true
+	}
+	return false
+}
+
+// skipValue reads any JSON value, reporting what is wrong inside it.
+func (s *verifyScanner) skipValue(depth int) bool {
+	if depth > verifyMaxDepth {
+		return s.syntax(fmt.Sprintf("values nested more than %d deep", verifyMaxDepth))
+	}
+	switch c := s.peek(); {
+	case c == '"':
+		_, _, _, ok := s.str()
+		return ok
+	case c == '-' || c >= '0' && c <= '9':
+		_, _, ok := s.number()
+		return ok
+	case c == 't':
+		if s.literal("true") {
+			return true
+		}
+	case c == 'f':
+		if s.literal("false") {
+			return true
+		}
+	case c == 'n':
+		if s.literal("null") {
+			return true
+		}
+	case c == '{':
+		s.i++
+		s.ws()
+		if s.peek() == '}' {
+			s.i++
+			return true
+		}
+		for {
+			s.ws()
+			if s.peek() != '"' {
+				return s.syntax("want a key string, found " + s.found())
+			}
+			if _, _, _, ok := s.str(); !ok {
+				return false
+			}
+			s.ws()
+			if s.peek() != ':' {
+				return s.syntax("want ':' after a key, found " + s.found())
+			}
+			s.i++
+			s.ws()
+			if !s.skipValue(depth + 1) {
+				return false
+			}
+			s.ws()
+			switch s.peek() {
+			case ',':
+				s.i++
+			case '}':
+				s.i++
+				return true
+			default:
+				return s.syntax("want ',' or '}' after a value in an object, found " + s.found())
+			}
+		}
+	case c == '[':
+		s.i++
+		s.ws()
+		if s.peek() == ']' {
+			s.i++
+			return true
+		}
+		for {
+			s.ws()
+			if !s.skipValue(depth + 1) {
+				return false
+			}
+			s.ws()
+			switch s.peek() {
+			case ',':
+				s.i++
+			case ']':
+				s.i++
+				return true
+			default:
+				return s.syntax("want ',' or ']' after a value in an array, found " + s.found())
+			}
+		}
+	}
+	return s.syntax("want a value, found " + s.found())
+}
+
+// verifyPlain marks the bytes a JSON string holds as themselves: printable
+// ASCII but the quote and the backslash.
+var verifyPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// str reads a string at s.i and returns the span of its content and whether
+// it holds escapes. Raw control characters, bad escapes and invalid UTF-8
+// break no structure: they are reported at the current path, once per
+// string, and the scan goes on. An unterminated string is a syntax error.
+func (s *verifyScanner) str() (start, end int, esc, ok bool) {
+	b := s.b
+	i := s.i + 1
+	start = i
+	problem, problemAt := "", 0
+	for {
+		for i < len(b) && verifyPlain[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			s.i = start - 1
+			return 0, 0, false, s.syntax("a string that starts here never ends")
+		}
+		switch c := b[i]; {
+		case c == '"':
+			s.i = i + 1
+			if problem != "" {
+				s.report(problemAt, problem)
+			}
+			return start, i, esc, true
+		case c == '\\':
+			esc = true
+			if i+1 >= len(b) {
+				s.i = start - 1
+				return 0, 0, false, s.syntax("a string that starts here never ends")
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 <= len(b) && verifyHex4(b[i+2:i+6]) >= 0 {
+					i += 6
+					continue
+				}
+				if problem == "" {
+					problem, problemAt = fmt.Sprintf("bad escape \\u at byte %d: want four hex digits", i), i
+				}
+				i += 2
+			default:
+				if problem == "" {
+					problem, problemAt = fmt.Sprintf("bad escape %q at byte %d", b[i:i+2], i), i
+				}
+				i++
+			}
+		case c < 0x20:
+			if problem == "" {
+				problem, problemAt = fmt.Sprintf("raw control character U+%04X at byte %d; JSON wants it escaped", c, i), i
+			}
+			i++
+		default:
+			j := i + 1
+			for j < len(b) && b[j] >= 0x80 {
+				j++
+			}
+			if !utf8.Valid(b[i:j]) && problem == "" {
+				bad := i
+				for bad < j {
+					r, size := utf8.DecodeRune(b[bad:j])
+					if r == utf8.RuneError && size <= 1 {
+						break
+					}
+					bad += size
+				}
+				problem, problemAt = fmt.Sprintf("invalid UTF-8 at byte %d", bad), bad
+			}
+			i = j
+		}
+	}
+}
+
+func verifyHex4(h []byte) rune {
+	var r rune
+	for _, c := range h {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return -1
+		}
+	}
+	return r
+}
+
+// verifyUnquote appends the text of a string's content raw (escapes
+// decoded; a lone surrogate becomes U+FFFD, as encoding/json has it) to dst.
+func verifyUnquote(dst, raw []byte) []byte {
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c != '\\' || i+1 >= len(raw) {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		switch e := raw[i+1]; e {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			if i+6 > len(raw) || verifyHex4(raw[i+2:i+6]) < 0 {
+				dst = append(dst, '\\', 'u')
+				i += 2
+				continue
+			}
+			r := verifyHex4(raw[i+2 : i+6])
+			i += 6
+			if 0xD800 <= r && r < 0xDC00 && i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+				if lo := verifyHex4(raw[i+2 : i+6]); 0xDC00 <= lo && lo < 0xE000 {
+					r = 0x10000 + (r-0xD800)<<10 + (lo - 0xDC00)
+					i += 6
+				}
+			}
+			if 0xD800 <= r && r < 0xE000 {
+				r = utf8.RuneError
+			}
+			dst = utf8.AppendRune(dst, r)
+			continue
+		default: // '"', '\\', '/', and bad escapes kept as the character
+			dst = append(dst, e)
+		}
+		i += 2
+	}
+	return dst
 }
