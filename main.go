@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -86,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.IntVar(&opt.CompressionLevel, "compression-level", opt.CompressionLevel, "build: gzip level, 1 (fastest) to 9 (smallest)")
 	fs.BoolVar(&opt.Quiet, "quiet", false, "no progress on stderr")
 	fs.BoolVar(&demo, "demo", false, "run every step on the bundled sample against a fake ticket platform API on 127.0.0.1, into ./demo-out")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for make bench)")
+	fs.MarkHidden("cpuprofile")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageHead)
 		fs.PrintDefaults()
@@ -101,6 +104,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	if demo {
 		return runDemo(ctx, stdout, stderr, opt.Quiet)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return steps.Failf("cannot write the CPU profile: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return steps.Failf("cannot start the CPU profile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	opt.NullValues = strings.Split(*nulls, ",")
 	opt.Steps = strings.Split(stepList, ",")

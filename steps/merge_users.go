@@ -146,7 +146,7 @@ func loadTicketUsers(env *Env) (ticketUserTable, error) {
 		return ticketUserTable{}, Usagef("cannot read the ticket platform users: %v (run fetch-users with --api-url, or give an export with --ticket-users FILE)", err)
 	}
 	defer f.Close()
-	df, err := frame.ReadCSV(f, path, []string{"id", "email"}, frame.ReadOptions{})
+	df, lines, err := frame.ReadCSVLines(f, path, []string{"id", "email"}, frame.ReadOptions{})
 	if err != nil {
 		return ticketUserTable{}, Usagef("%v", err)
 	}
@@ -161,7 +161,7 @@ func loadTicketUsers(env *Env) (ticketUserTable, error) {
 	})
 	if len(bad) > 0 {
 		return ticketUserTable{}, Usagef("%s: line %d: id %q is not a valid id (a positive whole number): fix or remove that row",
-			path, bad[0]+2, raw[bad[0]])
+			path, lines[bad[0]], raw[bad[0]])
 	}
 	t := ticketUserTable{path: path, idSet: make(map[int64]bool, len(ids))}
 	t.ids = make([]string, len(ids))

@@ -177,7 +177,7 @@ func scanChat(ctx context.Context, o scanOptions) (*Scan, error) {
 	r.ReuseRecord = true
 	r.LazyQuotes = o.lazy
 
-	header, _, err := r.Read()
+	header, headerLine, err := r.Read()
 	if err == io.EOF {
 		return nil, Usagef("%s: the file is empty: expected a header row with %s", o.file, strings.Join(chatColumns, ", "))
 	}
@@ -187,7 +187,7 @@ func scanChat(ctx context.Context, o scanOptions) (*Scan, error) {
 	header = cloneFields(header)
 	idx, err := frame.MatchHeader(header, chatColumns)
 	if err != nil {
-		return nil, Usagef("%s: line 1: %v", o.file, err)
+		return nil, Usagef("%s: line %d: %v (the header must name every required column once)", o.file, headerLine, err)
 	}
 
 	s := &Scan{File: o.file, Header: header, lazyQuotes: o.lazy}
@@ -372,8 +372,8 @@ func csvError(file string, err error) error {
 	var perr *frame.ParseError
 	if errors.As(err, &perr) {
 		if errors.Is(err, frame.ErrOpenQuote) {
-			return Usagef("%s: line %d, column %d: a quoted field opened on line %d is still open at the end of the file: close the quote (or double it to \"\" if it is text)",
-				file, perr.Line, perr.Column, perr.StartLine)
+			return Usagef("%s: line %d, column %d: this quote is never closed (the record starting on line %d runs to the end of the file at line %d): close the quote, or double it to \"\" if it is text",
+				file, perr.QuoteLine, perr.QuoteColumn, perr.StartLine, perr.Line)
 		}
 		return Usagef("%s: line %d, column %d: %v", file, perr.Line, perr.Column, perr.Err)
 	}
