@@ -106,7 +106,10 @@ func Verify(ctx context.Context, env *Env) (Counts, error) {
 	if err := v.read(ctx, gz); err != nil {
 		return nil, err
 	}
-	v.checkReferences()
+	unchecked := v.streamBroken || v.fileBroken
+	if !unchecked {
+		v.checkReferences()
+	}
 	if err := v.finish(); err != nil {
 		return nil, Failf("cannot print the violations: %v", err)
 	}
@@ -116,7 +119,11 @@ func Verify(ctx context.Context, env *Env) (Counts, error) {
 		if v.count == 1 {
 			noun = "violation"
 		}
-		return counts, &Error{Code: ExitVerify, Msg: fmt.Sprintf("%d %s in %s", v.count, noun, archive)}
+		msg := fmt.Sprintf("%d %s in %s", v.count, noun, archive)
+		if unchecked {
+			msg += " (references not checked: part of the archive could not be read)"
+		}
+		return counts, &Error{Code: ExitVerify, Msg: msg}
 	}
 	return counts, nil
 }
@@ -229,6 +236,11 @@ type verifier struct {
 	// emails map each lowercased non-empty email to its first location.
 	tickets, comments, users map[int64]uint64
 	emails                   map[string]uint64
+
+	// streamBroken (set by the reader) and fileBroken (set by the merger)
+	// say some content could not be read: references into it would be
+	// reported falsely, so they are not checked.
+	streamBroken, fileBroken bool
 }
 
 // verifyViolation is one violation inside a file; off orders a file's
@@ -243,10 +255,11 @@ type verifyFile struct {
 	name   string // as printed
 	header []string
 	data   []byte // nil when the content is not checked
-	// scanned is set for the files whose JSON is checked.
-	scanned bool
-	buf     *[]byte
-	done    chan struct{}
+	// scanned is set for the files whose JSON is checked; broken when a
+	// syntax error stopped the check before the end.
+	scanned, broken bool
+	buf             *[]byte
+	done            chan struct{}
 
 	bad      []verifyViolation
 	tickets  []verifyTicket
@@ -290,6 +303,7 @@ func (v *verifier) read(ctx context.Context, gz io.Reader) error {
 			s.now = v.now.Unix()
 			for f := range jobs {
 				s.scan(f)
+				f.broken = s.failed
 				f.data = nil
 				verifyBuffers.Put(f.buf)
 				f.buf = nil
@@ -331,6 +345,7 @@ func (v *verifier) entries(ctx context.Context, gz io.Reader, jobs, order chan<-
 			break
 		}
 		if err != nil {
+			v.streamBroken = true
 			order <- &verifyFile{name: v.archive, header: []string{fmt.Sprintf("cannot read the tar entry after %s: %v; the archive is truncated or not a tar file, write it again (--steps build)", last, err)}, done: verifyClosed}
 			return nil
 		}
@@ -368,6 +383,7 @@ func (v *verifier) entries(ctx context.Context, gz io.Reader, jobs, order chan<-
 			continue
 		}
 		if hdr.Size > verifyMaxFileSize {
+			v.streamBroken = true
 			f.header = append(f.header, fmt.Sprintf("is %d bytes, too large for one batch of at most %d objects per array; not checked further", hdr.Size, verifyMaxObjects))
 			order <- f
 			continue
@@ -376,6 +392,7 @@ func (v *verifier) entries(ctx context.Context, gz io.Reader, jobs, order chan<-
 		data := slices.Grow((*f.buf)[:0], int(hdr.Size))[:hdr.Size]
 		*f.buf = data
 		if _, err := io.ReadFull(tr, data); err != nil {
+			v.streamBroken = true
 			verifyBuffers.Put(f.buf)
 			f.buf = nil
 			f.header = append(f.header, fmt.Sprintf("cannot read its content: %v; the archive is truncated or damaged, write it again (--steps build)", err))
@@ -391,6 +408,7 @@ func (v *verifier) entries(ctx context.Context, gz io.Reader, jobs, order chan<-
 	// The tar end comes before the gzip trailer; reading on checks the
 	// checksum and finds anything appended.
 	if _, err := io.Copy(io.Discard, gz); err != nil {
+		v.streamBroken = true
 		order <- &verifyFile{name: v.archive, header: []string{fmt.Sprintf("damaged after the tar end: %v; write it again (--steps build)", err)}, done: verifyClosed}
 	}
 	return nil
@@ -456,6 +474,7 @@ func (v *verifier) merge(f *verifyFile) {
 		v.printFile(f)
 		return
 	}
+	v.fileBroken = v.fileBroken || f.broken
 	file := uint64(len(v.files))
 	v.files = append(v.files, f)
 	for i, t := range f.tickets {
@@ -728,6 +747,10 @@ func (s *verifyScanner) scan(f *verifyFile) {
 	s.b, s.i, s.f, s.failed = f.data, 0, f, false
 	s.at = verifyAt{kind: verifyRootKind}
 	defer func() { s.b, s.f = nil, nil }()
+	if len(s.b) >= 3 && string(s.b[:3]) == "\ufeff" {
+		s.report(0, "starts with a byte order mark; want JSON without one")
+		s.i = 3
+	}
 	s.ws()
 	if s.i == len(s.b) {
 		s.report(0, "is empty; want one JSON object")
@@ -1094,6 +1117,10 @@ func (s *verifyScanner) number() (v int64, isID, ok bool) {
 	over := false
 	if b[i] == '0' {
 		i++
+		if i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			s.i = i
+			return 0, false, s.syntax("a number starts with 0 and goes on with digits")
+		}
 	} else {
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
 			d := int64(b[i] - '0')
