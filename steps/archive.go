@@ -91,8 +91,13 @@ type archiveOptions struct {
 }
 
 // writeArchive slices the columns into runs of batch (the seed layout) and
-// streams backup_tickets_{n}.json entries into a gzip-compressed tar.
+// streams backup_tickets_{n}.json entries into a gzip-compressed tar. JSON
+// encoding and compression overlap: this goroutine encodes while another
+// compresses, so both cores work.
 func writeArchive(path string, a *archiveData, o archiveOptions) (files int, size int64, err error) {
+	if o.level < 1 || o.level > 9 {
+		return 0, 0, Usagef("--compression-level must be 1 to 9, not %d", o.level)
+	}
 	f, err := CreateAtomic(path)
 	if err != nil {
 		return 0, 0, err
@@ -104,72 +109,53 @@ func writeArchive(path string, a *archiveData, o archiveOptions) (files int, siz
 		return 0, 0, Usagef("--compression-level must be 1 to 9, not %d", o.level)
 	}
 	tw := tar.NewWriter(zw)
+	mtime := time.Unix(o.mtime, 0).UTC()
 
 	runs := func(n int) int { return (n + o.batch - 1) / o.batch }
 	files = max(runs(len(a.tickets.id)), runs(len(a.comments.id)), runs(len(a.users.id)))
-	var b batchJSON
-	b.Data.Tickets.Data = make([]ticketJSON, 0, o.batch)
-	b.Data.Tickets.Comments = make([]commentJSON, 0, o.batch)
-	b.Data.Tickets.Users = make([]userJSON, 0, o.batch)
-	b.Data.Tickets.Organizations = []organizationJSON{}
-	var strs []byte // backing store of this batch's built strings
-	var pretty bytes.Buffer
-	indent := strings.Repeat(" ", o.indent)
-	mtime := time.Unix(o.mtime, 0).UTC()
 
-	for n := 0; n < files; n++ {
-		lo := n * o.batch
-		strs = strs[:0]
-		t := &b.Data.Tickets
-		t.Data, t.Comments, t.Users = t.Data[:0], t.Comments[:0], t.Users[:0]
-		for i := lo; i < min(lo+o.batch, len(a.tickets.id)); i++ {
-			start := len(strs)
-			strs = frame.AppendTimestamp(strs, a.tickets.created[i])
-			t.Data = append(t.Data, ticketJSON{RequesterID: a.tickets.requester[i], ID: a.tickets.id[i], CreatedAt: view(strs, start)})
-		}
-		for i := lo; i < min(lo+o.batch, len(a.comments.id)); i++ {
-			c := &a.comments
-			start := len(strs)
-			strs = frame.AppendTimestamp(strs, c.created[i])
-			mid := len(strs)
-			if o.html {
-				strs = append(strs, c.body[i]...)
-			} else {
-				strs = frame.AppendHTMLBody(strs, c.body[i])
+	// Encoded files go to the compressor in order; their buffers come back
+	// for reuse.
+	type entry struct {
+		n    int
+		data []byte
+	}
+	encoded := make(chan entry, 8)
+	free := make(chan []byte, 8)
+	compressed := make(chan error, 1)
+	go func() {
+		var werr error
+		for e := range encoded {
+			if werr == nil {
+				werr = writeEntry(tw, e.n, e.data, mtime)
 			}
-			t.Comments = append(t.Comments, commentJSON{
-				CreatedAt: view(strs[:mid], start), TicketID: c.ticket[i], ID: c.id[i],
-				Public: c.public[i], HTMLBody: view(strs, mid), AuthorID: c.author[i],
-			})
-		}
-		for i := lo; i < min(lo+o.batch, len(a.users.id)); i++ {
-			t.Users = append(t.Users, userJSON{Name: a.users.name[i], ID: a.users.id[i], Email: a.users.email[i]})
-		}
-		data, err := jsonAPI.Marshal(&b)
-		if err != nil {
-			return 0, 0, Failf("cannot encode backup_tickets_%d.json: %v", n+1, err)
-		}
-		if o.indent > 0 {
-			pretty.Reset()
-			if err := json.Indent(&pretty, data, "", indent); err != nil {
-				return 0, 0, Failf("cannot indent backup_tickets_%d.json: %v", n+1, err)
+			select {
+			case free <- e.data[:0]:
+			default:
 			}
-			data = pretty.Bytes()
 		}
-		hdr := &tar.Header{
-			Typeflag: tar.TypeReg,
-			Name:     "backup_tickets_" + strconv.Itoa(n+1) + ".json",
-			Mode:     0o644,
-			Size:     int64(len(data)),
-			ModTime:  mtime,
-			Format:   tar.FormatUSTAR,
+		compressed <- werr
+	}()
+
+	enc := newBatchEncoder(o)
+	for n := 0; n < files && err == nil; n++ {
+		var buf []byte
+		select {
+		case buf = <-free:
+		default:
 		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return 0, 0, Failf("cannot write %s: %v", path, err)
+		var data []byte
+		data, err = enc.encode(a, n, buf)
+		if err == nil {
+			encoded <- entry{n + 1, data}
 		}
-		if _, err := tw.Write(data); err != nil {
-			return 0, 0, Failf("cannot write %s: %v", path, err)
-		}
+	}
+	close(encoded)
+	if werr := <-compressed; err == nil && werr != nil {
+		err = Failf("cannot write %s: %v", path, werr)
+	}
+	if err != nil {
+		return 0, 0, err
 	}
 	if err := tw.Close(); err != nil {
 		return 0, 0, Failf("cannot write %s: %v", path, err)
@@ -181,6 +167,85 @@ func writeArchive(path string, a *archiveData, o archiveOptions) (files int, siz
 		return 0, 0, err
 	}
 	return files, counter.n, nil
+}
+
+func writeEntry(tw *tar.Writer, n int, data []byte, mtime time.Time) error {
+	hdr := &tar.Header{
+		Typeflag: tar.TypeReg,
+		Name:     "backup_tickets_" + strconv.Itoa(n) + ".json",
+		Mode:     0o644,
+		Size:     int64(len(data)),
+		ModTime:  mtime,
+		Format:   tar.FormatUSTAR,
+	}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	_, err := tw.Write(data)
+	return err
+}
+
+// batchEncoder builds one archive file's JSON at a time, reusing its slices.
+type batchEncoder struct {
+	o      archiveOptions
+	b      batchJSON
+	strs   []byte // backing store of the batch's built strings
+	indent string
+}
+
+func newBatchEncoder(o archiveOptions) *batchEncoder {
+	e := &batchEncoder{o: o, indent: strings.Repeat(" ", o.indent)}
+	t := &e.b.Data.Tickets
+	t.Data = make([]ticketJSON, 0, o.batch)
+	t.Comments = make([]commentJSON, 0, o.batch)
+	t.Users = make([]userJSON, 0, o.batch)
+	t.Organizations = []organizationJSON{}
+	return e
+}
+
+// encode returns file n (from 0) of the seed layout, appended to buf.
+func (e *batchEncoder) encode(a *archiveData, n int, buf []byte) ([]byte, error) {
+	o := e.o
+	lo := n * o.batch
+	strs := e.strs[:0]
+	t := &e.b.Data.Tickets
+	t.Data, t.Comments, t.Users = t.Data[:0], t.Comments[:0], t.Users[:0]
+	for i := lo; i < min(lo+o.batch, len(a.tickets.id)); i++ {
+		start := len(strs)
+		strs = frame.AppendTimestamp(strs, a.tickets.created[i])
+		t.Data = append(t.Data, ticketJSON{RequesterID: a.tickets.requester[i], ID: a.tickets.id[i], CreatedAt: view(strs, start)})
+	}
+	c := &a.comments
+	for i := lo; i < min(lo+o.batch, len(c.id)); i++ {
+		start := len(strs)
+		strs = frame.AppendTimestamp(strs, c.created[i])
+		mid := len(strs)
+		if o.html {
+			strs = append(strs, c.body[i]...)
+		} else {
+			strs = frame.AppendHTMLBody(strs, c.body[i])
+		}
+		t.Comments = append(t.Comments, commentJSON{
+			CreatedAt: view(strs[:mid], start), TicketID: c.ticket[i], ID: c.id[i],
+			Public: c.public[i], HTMLBody: view(strs, mid), AuthorID: c.author[i],
+		})
+	}
+	for i := lo; i < min(lo+o.batch, len(a.users.id)); i++ {
+		t.Users = append(t.Users, userJSON{Name: a.users.name[i], ID: a.users.id[i], Email: a.users.email[i]})
+	}
+	e.strs = strs
+	data, err := jsonAPI.Marshal(&e.b)
+	if err != nil {
+		return nil, Failf("cannot encode backup_tickets_%d.json: %v", n+1, err)
+	}
+	if o.indent == 0 {
+		return data, nil
+	}
+	pretty := bytes.NewBuffer(buf[:0])
+	if err := json.Indent(pretty, data, "", e.indent); err != nil {
+		return nil, Failf("cannot indent backup_tickets_%d.json: %v", n+1, err)
+	}
+	return pretty.Bytes(), nil
 }
 
 // view is strs[start:] as a string without copying. It stays valid while

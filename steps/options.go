@@ -84,8 +84,10 @@ func DefaultOptions() Options {
 }
 
 // DefaultCompressionLevel is the gzip level used unless --compression-level
-// says otherwise.
-const DefaultCompressionLevel = 6
+// says otherwise. Measured on the seed-scale archive (474 MB of JSON) with
+// klauspost/compress: level 1 takes 1.24 s for 59 MB, level 2 1.35 s for
+// 51 MB, level 6 2.45 s for 44 MB; level 2 buys most of the size for little time.
+const DefaultCompressionLevel = 2
 
 // File names inside the work dir (SPEC section 2).
 const (

@@ -162,7 +162,9 @@ func newScanOptions(env *Env, messages bool) (scanOptions, error) {
 	}, nil
 }
 
-// scanChat reads chat_data.csv once.
+// scanChat reads chat_data.csv once. One goroutine reads and parses the
+// records (CSV, ids, timestamps, emails, text), another links users and
+// collects comments and tickets; batches of parsed records pass between them.
 func scanChat(ctx context.Context, o scanOptions) (*Scan, error) {
 	f, err := os.Open(o.file)
 	if err != nil {
@@ -174,7 +176,6 @@ func scanChat(ctx context.Context, o scanOptions) (*Scan, error) {
 		size = st.Size()
 	}
 	r := frame.NewReader(f)
-	r.ReuseRecord = true
 	r.LazyQuotes = o.lazy
 
 	header, headerLine, err := r.Read()
@@ -184,7 +185,6 @@ func scanChat(ctx context.Context, o scanOptions) (*Scan, error) {
 	if err != nil {
 		return nil, csvError(o.file, err)
 	}
-	header = cloneFields(header)
 	idx, err := frame.MatchHeader(header, chatColumns)
 	if err != nil {
 		return nil, Usagef("%s: line %d: %v (the header must name every required column once)", o.file, headerLine, err)
@@ -197,42 +197,31 @@ func scanChat(ctx context.Context, o scanOptions) (*Scan, error) {
 	if o.progress != nil {
 		task = o.progress.Start("reading "+o.file, "MB", size>>20)
 	}
+
+	batches := make(chan *recordBatch, 4)
+	free := make(chan *recordBatch, 4)
+	stop := make(chan struct{})
+	defer close(stop)
+	go o.parse(ctx, r, idx, len(header), batches, free, stop)
+
 	var lastMB int64
-	raw := make([]string, len(chatColumns))
-	for {
-		fields, line, err := r.Read()
-		if err == io.EOF {
-			break
+	for b := range batches {
+		if b.err != nil {
+			return nil, b.err
 		}
-		var perr *frame.ParseError
-		if err != nil && (!errors.As(err, &perr) || errors.Is(err, frame.ErrOpenQuote)) {
-			return nil, csvError(o.file, err)
+		for i := range b.recs {
+			s.apply(o, u, m, &b.recs[i])
 		}
-		s.Records++
-		rec := s.Records
-		if s.Records&0xffff == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, Failf("interrupted while reading %s", o.file)
-			}
-			if task != nil {
-				mb := r.InputOffset() >> 20
-				task.Add(mb - lastMB)
-				lastMB = mb
-			}
+		if task != nil {
+			task.Add(b.offset>>20 - lastMB)
+			lastMB = b.offset >> 20
 		}
-		if err != nil || len(fields) != len(header) {
-			if o.messages {
-				s.rejects = append(s.rejects, reject{rec, line, MalformedRow, cloneFields(fields)})
-			}
-			continue
+		select {
+		case free <- b:
+		default:
 		}
-		for i, j := range idx {
-			raw[i] = fields[j]
-		}
-		s.observe(o, u, m, raw, fields, rec, line)
 	}
 	if task != nil {
-		task.Add(size>>20 - lastMB)
 		task.Done()
 	}
 	s.Users, s.NameDefaulted = u.users()
@@ -242,8 +231,94 @@ func scanChat(ctx context.Context, o scanOptions) (*Scan, error) {
 	return s, nil
 }
 
-// observe handles one well-formed record.
-func (s *Scan) observe(o scanOptions, u *userGraph, m *messageSet, raw, fields []string, rec, line int) {
+// parsedRecord is one record with its values read by the rules of SPEC
+// section 3; what is done with them is decided by apply.
+type parsedRecord struct {
+	rec, line int
+	fields    []string // raw fields, for rejects.csv
+	malformed bool
+
+	conversation, comment, author, requester         int64
+	conversationOK, commentOK, authorOK, requesterOK bool
+
+	name, email, body                      string
+	hasName, hasEmail, hasBody             bool
+	nameInvalid, emailInvalid, bodyInvalid bool // invalid UTF-8 in name and body; an invalid email
+
+	public, publicOK, publicNull bool
+	created, ticketCreated       int64
+	createdOK, ticketCreatedOK   bool
+}
+
+type recordBatch struct {
+	recs   []parsedRecord
+	offset int64 // bytes read when the batch was full, for progress
+	err    error
+}
+
+const batchRecords = 4096
+
+// parse reads records and sends them in batches; a fatal error ends the
+// stream with a batch that carries it.
+func (o scanOptions) parse(ctx context.Context, r *frame.Reader, idx []int, nfields int, out chan<- *recordBatch, free <-chan *recordBatch, stop <-chan struct{}) {
+	defer close(out)
+	send := func(b *recordBatch) bool {
+		select {
+		case out <- b:
+			return true
+		case <-stop:
+			return false
+		}
+	}
+	next := func() *recordBatch {
+		select {
+		case b := <-free:
+			b.recs = b.recs[:0]
+			return b
+		default:
+			return &recordBatch{recs: make([]parsedRecord, 0, batchRecords)}
+		}
+	}
+	b := next()
+	raw := make([]string, len(chatColumns))
+	for rec := 1; ; rec++ {
+		fields, line, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		var perr *frame.ParseError
+		if err != nil && (!errors.As(err, &perr) || errors.Is(err, frame.ErrOpenQuote)) {
+			send(&recordBatch{err: csvError(o.file, err)})
+			return
+		}
+		b.recs = append(b.recs, parsedRecord{rec: rec, line: line, fields: fields})
+		p := &b.recs[len(b.recs)-1]
+		if err != nil || len(fields) != nfields {
+			p.malformed = true
+		} else {
+			for i, j := range idx {
+				raw[i] = fields[j]
+			}
+			o.parseValues(p, raw)
+		}
+		if len(b.recs) == batchRecords {
+			if err := ctx.Err(); err != nil {
+				send(&recordBatch{err: Failf("interrupted while reading %s", o.file)})
+				return
+			}
+			b.offset = r.InputOffset()
+			if !send(b) {
+				return
+			}
+			b = next()
+		}
+	}
+	b.offset = r.InputOffset()
+	send(b)
+}
+
+// parseValues reads the values of one well-formed record.
+func (o scanOptions) parseValues(p *parsedRecord, raw []string) {
 	nulls := o.nulls
 	id := func(col int) (int64, bool) {
 		v := frame.TrimSpace(raw[col])
@@ -252,110 +327,108 @@ func (s *Scan) observe(o scanOptions, u *userGraph, m *messageSet, raw, fields [
 		}
 		return frame.ParseID(v)
 	}
-	conversation, conversationOK := id(colConversation)
-	author, authorOK := id(colAuthor)
-	requester, requesterOK := id(colRequester)
-
-	// Users (SPEC section 5): every well-formed record observes its author
-	// and its requester, whatever becomes of its comment.
-	var name, email string
-	var hasName, hasEmail bool
-	if v := frame.TrimSpace(raw[colName]); !nulls.IsNull(v) {
-		var invalid bool
-		name, invalid = frame.CleanText(raw[colName])
-		hasName = true
-		if invalid {
-			s.InvalidUTF8Name++
+	timestamp := func(col int) (int64, bool) {
+		v := frame.TrimSpace(raw[col])
+		if nulls.IsNull(v) {
+			return 0, false
 		}
+		return o.times.Parse(v)
+	}
+	p.conversation, p.conversationOK = id(colConversation)
+	p.comment, p.commentOK = id(colComment)
+	p.author, p.authorOK = id(colAuthor)
+	p.requester, p.requesterOK = id(colRequester)
+	if v := frame.TrimSpace(raw[colName]); !nulls.IsNull(v) {
+		p.name, p.nameInvalid = frame.CleanText(raw[colName])
+		p.hasName = true
 	}
 	if v := frame.TrimSpace(raw[colEmail]); !nulls.IsNull(v) {
-		email, hasEmail = frame.NormalizeEmail(v)
-		if !hasEmail {
-			s.InvalidEmail++
-		}
-	}
-	seq := int64(rec) * 2
-	if authorOK {
-		u.observe(author, seq, line, name, hasName, email, hasEmail)
-	}
-	if requesterOK {
-		u.observe(requester, seq+1, line, "", false, "", false)
+		p.email, p.hasEmail = frame.NormalizeEmail(v)
+		p.emailInvalid = !p.hasEmail
 	}
 	if !o.messages {
 		return
 	}
-
-	// Warnings of build count in every well-formed record.
-	var body string
-	hasBody := false
 	if v := frame.TrimSpace(raw[colBody]); !nulls.IsNull(v) {
-		var invalid bool
-		body, invalid = frame.CleanText(raw[colBody])
-		hasBody = true
-		if invalid {
-			s.InvalidUTF8Body++
-		}
+		p.body, p.bodyInvalid = frame.CleanText(raw[colBody])
+		p.hasBody = true
 	}
-	public, publicOK, publicNull := false, false, false
 	if v := frame.TrimSpace(raw[colPublic]); nulls.IsNull(v) {
-		publicNull, publicOK = true, true
-		s.PublicDefaulted++
+		p.publicNull, p.publicOK = true, true
 	} else {
-		public, publicOK = frame.ParseBool(v)
+		p.public, p.publicOK = frame.ParseBool(v)
+	}
+	p.created, p.createdOK = timestamp(colCreated)
+	if p.conversationOK && p.requesterOK {
+		p.ticketCreated, p.ticketCreatedOK = timestamp(colTicketCreated)
+	}
+}
+
+// apply adds one parsed record to the users, tickets, comments and rejects.
+func (s *Scan) apply(o scanOptions, u *userGraph, m *messageSet, p *parsedRecord) {
+	s.Records++
+	if p.malformed {
+		if o.messages {
+			s.rejects = append(s.rejects, reject{p.rec, p.line, MalformedRow, p.fields})
+		}
+		return
+	}
+	// Users (SPEC section 5): every well-formed record observes its author
+	// and its requester, whatever becomes of its comment. Warnings count in
+	// every well-formed record.
+	if p.nameInvalid {
+		s.InvalidUTF8Name++
+	}
+	if p.emailInvalid {
+		s.InvalidEmail++
+	}
+	seq := int64(p.rec) * 2
+	if p.authorOK {
+		u.observe(p.author, seq, p.line, p.name, p.hasName, p.email, p.hasEmail)
+	}
+	if p.requesterOK {
+		u.observe(p.requester, seq+1, p.line, "", false, "", false)
+	}
+	if !o.messages {
+		return
+	}
+	if p.bodyInvalid {
+		s.InvalidUTF8Body++
+	}
+	if p.publicNull {
+		s.PublicDefaulted++
 	}
 
 	// Tickets: every well-formed record with a valid conversation id.
 	ticket := int32(-1)
-	if conversationOK {
-		ticket = m.ticket(s, conversation)
-		ct := frame.TrimSpace(raw[colTicketCreated])
-		if requesterOK && !nulls.IsNull(ct) {
-			if created, ok := o.times.Parse(ct); ok {
-				m.ticketFields(s, ticket, created, requester)
-			}
+	if p.conversationOK {
+		ticket = m.ticket(s, p.conversation)
+		if p.requesterOK && p.ticketCreatedOK {
+			m.ticketFields(s, ticket, p.ticketCreated, p.requester)
 		}
 	}
 
 	// The comment, checked in SPEC order.
-	reason := RejectReason(0)
-	var commentID, created int64
-	var ok bool
+	var reason RejectReason
 	switch {
-	case !conversationOK:
+	case !p.conversationOK:
 		reason = BadConversationID
-	default:
-		if commentID, ok = id(colComment); !ok {
-			reason = BadCommentID
-			break
-		}
-		if !authorOK {
-			reason = BadAuthorID
-			break
-		}
-		v := frame.TrimSpace(raw[colCreated])
-		if nulls.IsNull(v) {
-			reason = BadCreatedAt
-			break
-		}
-		if created, ok = o.times.Parse(v); !ok {
-			reason = BadCreatedAt
-			break
-		}
-		if !hasBody {
-			reason = EmptyBody
-			break
-		}
-		if !publicOK {
-			reason = BadPublic
-		}
+	case !p.commentOK:
+		reason = BadCommentID
+	case !p.authorOK:
+		reason = BadAuthorID
+	case !p.createdOK:
+		reason = BadCreatedAt
+	case !p.hasBody:
+		reason = EmptyBody
+	case !p.publicOK:
+		reason = BadPublic
 	}
-	_ = publicNull
+	if reason == 0 && !m.comment(s, p.rec, p.comment, ticket, p.author, p.created, p.public, p.body) {
+		reason = ConflictingDuplicate
+	}
 	if reason != 0 {
-		s.rejects = append(s.rejects, reject{rec, line, reason, cloneFields(fields)})
-		return
-	}
-	if !m.comment(s, rec, commentID, ticket, author, created, public, body) {
-		s.rejects = append(s.rejects, reject{rec, line, ConflictingDuplicate, cloneFields(fields)})
+		s.rejects = append(s.rejects, reject{p.rec, p.line, reason, p.fields})
 	}
 }
 
@@ -514,22 +587,22 @@ func compareInt64(a, b int64) int {
 
 // messageSet collects comments and tickets during a scan.
 type messageSet struct {
-	byComment map[int64]int32
-	byTicket  map[int64]int32
+	byComment *idTable
+	byTicket  *idTable
 	bodies    arena
 }
 
 func newMessageSet(fileSize int64) *messageSet {
 	hint := int(fileSize / 256)
-	return &messageSet{byComment: make(map[int64]int32, hint), byTicket: make(map[int64]int32, hint/8)}
+	return &messageSet{byComment: newIDTable(hint), byTicket: newIDTable(hint / 8)}
 }
 
 func (m *messageSet) ticket(s *Scan, conversation int64) int32 {
-	if t, ok := m.byTicket[conversation]; ok {
+	if t, ok := m.byTicket.get(conversation); ok {
 		return t
 	}
 	t := int32(len(s.Tickets.ID))
-	m.byTicket[conversation] = t
+	m.byTicket.put(conversation, t)
 	s.Tickets.ID = append(s.Tickets.ID, conversation)
 	s.Tickets.Created = append(s.Tickets.Created, 0)
 	s.Tickets.Requester = append(s.Tickets.Requester, 0)
@@ -554,7 +627,7 @@ func (m *messageSet) ticketFields(s *Scan, t int32, created, requester int64) {
 // a conflicting duplicate (false).
 func (m *messageSet) comment(s *Scan, rec int, id int64, ticket int32, author, created int64, public bool, body string) bool {
 	c := &s.Comments
-	if k, ok := m.byComment[id]; ok {
+	if k, ok := m.byComment.get(id); ok {
 		if c.Ticket[k] == s.Tickets.ID[ticket] && c.Author[k] == author && c.Created[k] == created &&
 			c.Public[k] == public && c.Body[k] == body {
 			s.ExactDuplicates++
@@ -562,7 +635,7 @@ func (m *messageSet) comment(s *Scan, rec int, id int64, ticket int32, author, c
 		}
 		return false
 	}
-	m.byComment[id] = int32(len(c.ID))
+	m.byComment.put(id, int32(len(c.ID)))
 	c.ID = append(c.ID, id)
 	c.Ticket = append(c.Ticket, s.Tickets.ID[ticket])
 	c.ticketIndex = append(c.ticketIndex, ticket)
