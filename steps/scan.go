@@ -432,14 +432,6 @@ func (s *Scan) apply(o scanOptions, u *userGraph, m *messageSet, p *parsedRecord
 	}
 }
 
-func cloneFields(fields []string) []string {
-	out := make([]string, len(fields))
-	for i, f := range fields {
-		out[i] = strings.Clone(f)
-	}
-	return out
-}
-
 // csvError turns a reader error into a message naming the file and position.
 func csvError(file string, err error) error {
 	var perr *frame.ParseError
