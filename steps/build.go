@@ -32,6 +32,9 @@ func Build(ctx context.Context, env *Env) (Counts, error) {
 	if o.Indent < 0 || o.Indent > 16 {
 		return nil, Usagef("--indent must be 0 (compact) to 16, not %d", o.Indent)
 	}
+	if o.CompressionLevel < 1 || o.CompressionLevel > 9 {
+		return nil, Usagef("--compression-level must be 1 to 9, not %d", o.CompressionLevel)
+	}
 	mtime, fixed, err := sourceDateEpoch(env)
 	if err != nil {
 		return nil, err
