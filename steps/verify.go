@@ -74,16 +74,13 @@ func Verify(ctx context.Context, env *Env) (Counts, error) {
 		now = time.Now()
 	}
 	v := &verifier{
-		archive:  archive,
-		tpPath:   tpPath,
-		tpFound:  tpFound,
-		tpIDs:    tpIDs,
-		now:      now,
-		out:      bufio.NewWriterSize(env.Stdout, 64<<10),
-		tickets:  map[int64]uint64{},
-		comments: map[int64]uint64{},
-		users:    map[int64]uint64{},
-		emails:   map[string]uint64{},
+		archive: archive,
+		tpPath:  tpPath,
+		tpFound: tpFound,
+		tpIDs:   tpIDs,
+		now:     now,
+		out:     bufio.NewWriterSize(env.Stdout, 64<<10),
+		emails:  map[string]verifyLoc{},
 	}
 	var in io.Reader = f
 	if env.Progress != nil {
@@ -107,9 +104,7 @@ func Verify(ctx context.Context, env *Env) (Counts, error) {
 		return nil, err
 	}
 	unchecked := v.streamBroken || v.fileBroken
-	if !unchecked {
-		v.checkReferences()
-	}
+	v.crossChecks(!unchecked)
 	if err := v.finish(); err != nil {
 		return nil, Failf("cannot print the violations: %v", err)
 	}
@@ -141,10 +136,10 @@ func (p *verifyProgressReader) Read(b []byte) (int, error) {
 }
 
 // readTicketPlatformIDs reads the ids of the ticket platform's export (SPEC
-// section 2): found is false when the file does not exist, in which case only
+// section 2), sorted: found is false when the file does not exist, in which case only
 // the archive's users count. A file that exists but cannot be read, lacks the
 // id or email column, or holds a row whose id is not a valid id is bad input.
-func readTicketPlatformIDs(path string, nullValues []string) (ids map[int64]struct{}, found bool, err error) {
+func readTicketPlatformIDs(path string, nullValues []string) (ids []int64, found bool, err error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
@@ -194,7 +189,6 @@ func readTicketPlatformIDs(path string, nullValues []string) (ids map[int64]stru
 		return nil, false, Usagef("%s line 1: missing column %s (found %s); want a header id,email", path, strings.Join(missing, ", "), strings.Join(names, ", "))
 	}
 	nulls := frame.NewNulls(nullValues)
-	ids = map[int64]struct{}{}
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -212,8 +206,9 @@ func readTicketPlatformIDs(path string, nullValues []string) (ids map[int64]stru
 			line, _ := r.FieldPos(idCol)
 			return nil, false, Usagef("%s line %d: id %q is not a valid id (digits, greater than 0, at most %d); fix the file or fetch it again (--steps fetch-users)", path, line, rec[idCol], int64(math.MaxInt64))
 		}
-		ids[id] = struct{}{}
+		ids = append(ids, id)
 	}
+	slices.Sort(ids)
 	return ids, true, nil
 }
 
@@ -222,20 +217,19 @@ type verifier struct {
 	archive string
 	tpPath  string
 	tpFound bool
-	tpIDs   map[int64]struct{}
+	tpIDs   []int64 // sorted
 	now     time.Time
 
 	out   *bufio.Writer
 	count int
 	werr  error
 
-	// files are the entries whose JSON was scanned, in archive order; a
-	// location packs a file's position here and an array index.
+	// files are the files whose JSON was scanned, with their records, in
+	// archive order; a verifyLoc counts files here.
 	files []*verifyFile
-	// tickets, comments and users map each id to its first location;
-	// emails map each lowercased non-empty email to its first location.
-	tickets, comments, users map[int64]uint64
-	emails                   map[string]uint64
+	// emails maps each lowercased non-empty email to where it is first.
+	emails    map[string]verifyLoc
+	emailDups []verifyCross
 
 	// streamBroken (set by the reader) and fileBroken (set by the merger)
 	// say some content could not be read: references into it would be
@@ -261,27 +255,29 @@ type verifyFile struct {
 	buf             *[]byte
 	done            chan struct{}
 
-	bad      []verifyViolation
+	bad []verifyViolation
+	*verifyRecords
+}
+
+// verifyRecords are the records kept of one file's objects; element i of an
+// array is entry i of its slice.
+type verifyRecords struct {
 	tickets  []verifyTicket
 	comments []verifyComment
 	users    []verifyUser
 }
 
 // The records kept of each object for the checks across files; 0 stands for
-// an id that is missing or invalid (and reported as such). off is where the
-// object's id stands.
+// an id that is missing or invalid (and reported as such).
 type (
 	verifyTicket struct {
 		id, requester int64
-		off           int32
 	}
 	verifyComment struct {
 		id, ticket, author int64
-		off                int32
 	}
 	verifyUser struct {
 		id    int64
-		off   int32
 		email string
 	}
 )
@@ -466,8 +462,9 @@ func verifyTypeName(t byte) string {
 	return fmt.Sprintf("an entry of type %q", t)
 }
 
-// merge checks the ids and emails of one file against the files before it,
-// then prints the file's violations. It runs on one goroutine, in archive order.
+// merge keeps the records of one file for the checks across files, checks
+// its emails against the files before it, then prints the file's own
+// violations. It runs on one goroutine, in archive order.
 func (v *verifier) merge(f *verifyFile) {
 	if !f.scanned {
 		// Not scanned: only its header speaks.
@@ -475,57 +472,25 @@ func (v *verifier) merge(f *verifyFile) {
 		return
 	}
 	v.fileBroken = v.fileBroken || f.broken
-	file := uint64(len(v.files))
+	file := len(v.files)
 	v.files = append(v.files, f)
-	for i, t := range f.tickets {
-		if t.id == 0 {
-			continue
-		}
-		if prev, dup := v.tickets[t.id]; dup {
-			f.bad = append(f.bad, verifyViolation{int(t.off), fmt.Sprintf("data.tickets.data[%d].id: ticket id %d is already used by %s", i, t.id, v.where(prev, "data", "id"))})
-			continue
-		}
-		v.tickets[t.id] = file<<32 | uint64(i)
-	}
-	for i, c := range f.comments {
-		if c.id == 0 {
-			continue
-		}
-		if prev, dup := v.comments[c.id]; dup {
-			f.bad = append(f.bad, verifyViolation{int(c.off), fmt.Sprintf("data.tickets.comments[%d].id: comment id %d is already used by %s", i, c.id, v.where(prev, "comments", "id"))})
-			continue
-		}
-		v.comments[c.id] = file<<32 | uint64(i)
-	}
 	for i, u := range f.users {
-		if u.id != 0 {
-			if prev, dup := v.users[u.id]; dup {
-				f.bad = append(f.bad, verifyViolation{int(u.off), fmt.Sprintf("data.tickets.users[%d].id: user id %d is already used by %s", i, u.id, v.where(prev, "users", "id"))})
-			} else {
-				v.users[u.id] = file<<32 | uint64(i)
-			}
-		}
 		if u.email == "" {
 			continue
 		}
+		loc := newVerifyLoc(file, verifyInUsers, i)
 		key := strings.ToLower(u.email)
-		if prev, dup := v.emails[key]; dup {
-			f.bad = append(f.bad, verifyViolation{int(u.off), fmt.Sprintf("data.tickets.users[%d].email: %q is already the email of %s (emails are compared lowercased)", i, u.email, v.where(prev, "users", "email"))})
+		if first, dup := v.emails[key]; dup {
+			v.emailDups = append(v.emailDups, verifyCross{loc: loc, what: verifyDuplicateEmail, first: first, email: u.email})
 			continue
 		}
-		v.emails[key] = file<<32 | uint64(i)
+		v.emails[key] = loc
 	}
 	if len(f.bad) > 1 {
 		slices.SortStableFunc(f.bad, func(a, b verifyViolation) int { return a.off - b.off })
 	}
 	v.printFile(f)
-	f.bad = nil
-	f.header = nil
-}
-
-// where names a location: file, array index and key.
-func (v *verifier) where(loc uint64, array, key string) string {
-	return fmt.Sprintf("%s data.tickets.%s[%d].%s", v.files[loc>>32].name, array, uint32(loc), key)
+	f.bad, f.header = nil, nil
 }
 
 func (v *verifier) printFile(f *verifyFile) {
@@ -559,61 +524,322 @@ func (v *verifier) finish() error {
 	return v.out.Flush()
 }
 
-// checkReferences checks, once every ticket and user is known, that each
-// ticket_id names a ticket and each author_id and requester_id a user, and
-// prints what it finds in archive order. The maps are only read here, so the
-// files are shared among the workers.
-func (v *verifier) checkReferences() {
-	results := make([][]string, len(v.files))
+// verifyLoc packs where an object stands: the file's position among the
+// scanned files, its array and its index there. Locations order as the
+// archive does.
+type verifyLoc uint64
+
+// The arrays, in their order in a file.
+const (
+	verifyInTickets = iota
+	verifyInComments
+	verifyInUsers
+)
+
+// An index fits 30 bits: a file is at most 1 GiB and an object takes 2 bytes.
+func newVerifyLoc(file, array, idx int) verifyLoc {
+	return verifyLoc(uint64(file)<<32 | uint64(array)<<30 | uint64(idx))
+}
+
+func (l verifyLoc) file() int  { return int(l >> 32) }
+func (l verifyLoc) array() int { return int(l>>30) & 3 }
+func (l verifyLoc) idx() int   { return int(l & (1<<30 - 1)) }
+
+var (
+	verifyArrayNames = [...]string{"data", "comments", "users"}
+	verifyArrayNouns = [...]string{"ticket", "comment", "user"}
+)
+
+// path names the object at l as a JSON path.
+func (l verifyLoc) path() string {
+	return "data.tickets." + verifyArrayNames[l.array()] + "[" + strconv.Itoa(l.idx()) + "]"
+}
+
+// verifyCross is a violation found across files.
+type verifyCross struct {
+	loc   verifyLoc
+	what  verifyCrossKind
+	id    int64
+	first verifyLoc // where a repeated id or email was first
+	email string
+}
+
+type verifyCrossKind uint8
+
+// The kinds in the order of their keys within an object.
+const (
+	verifyDuplicateID verifyCrossKind = iota
+	verifyDuplicateEmail
+	verifyNoTicket    // a comment's ticket_id
+	verifyNoRequester // a ticket's requester_id
+	verifyNoAuthor    // a comment's author_id
+)
+
+func (v *verifier) crossText(c verifyCross, nowhere string) string {
+	at := v.files[c.loc.file()].name + ": " + c.loc.path()
+	switch c.what {
+	case verifyDuplicateID:
+		return fmt.Sprintf("%s.id: %s id %d is already used by %s %s.id", at, verifyArrayNouns[c.loc.array()], c.id, v.files[c.first.file()].name, c.first.path())
+	case verifyDuplicateEmail:
+		return fmt.Sprintf("%s.email: %q is already the email of %s %s.email (emails are compared lowercased)", at, c.email, v.files[c.first.file()].name, c.first.path())
+	case verifyNoTicket:
+		return fmt.Sprintf("%s.ticket_id: %d names no ticket in the archive", at, c.id)
+	case verifyNoRequester:
+		return fmt.Sprintf("%s.requester_id: %d names no user %s", at, c.id, nowhere)
+	}
+	return fmt.Sprintf("%s.author_id: %d names no user %s", at, c.id, nowhere)
+}
+
+// printCross prints violations found across files, in archive order.
+func (v *verifier) printCross(list []verifyCross, nowhere string) {
+	slices.SortStableFunc(list, func(a, b verifyCross) int {
+		if a.loc != b.loc {
+			if a.loc < b.loc {
+				return -1
+			}
+			return 1
+		}
+		return int(a.what) - int(b.what)
+	})
+	for _, c := range list {
+		if v.count >= verifyMaxPrinted {
+			v.count++ // counted, not formatted
+			continue
+		}
+		v.print(v.crossText(c, nowhere))
+	}
+}
+
+// ids yields the ids of one array of every scanned file, in archive order,
+// 0 for those missing or invalid.
+func (v *verifier) ids(array int) func(yield func(int64) bool) {
+	return func(yield func(int64) bool) {
+		for _, f := range v.files {
+			switch array {
+			case verifyInTickets:
+				for _, t := range f.tickets {
+					if !yield(t.id) {
+						return
+					}
+				}
+			case verifyInComments:
+				for _, c := range f.comments {
+					if !yield(c.id) {
+						return
+					}
+				}
+			default:
+				for _, u := range f.users {
+					if !yield(u.id) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
+// crossChecks runs, once every file is merged, the checks that span files:
+// ids unique per kind and, when refs, every reference naming a ticket or a
+// user. It prints the repeats, then the references, each in archive order.
+func (v *verifier) crossChecks(refs bool) {
+	var sets [3]verifyIDSet
+	var repeated [3][]int64
+	var wg sync.WaitGroup
+	for array := range sets {
+		wg.Go(func() { sets[array], repeated[array] = newVerifyIDSet(v.ids(array)) })
+	}
+	wg.Wait()
+	dups := v.emailDups
+	for array, rep := range repeated {
+		if len(rep) > 0 {
+			dups = v.duplicates(dups, array, rep)
+		}
+	}
+	v.printCross(dups, "")
+	if !refs {
+		return
+	}
 	nowhere := "in the archive or in " + v.tpPath
 	if !v.tpFound {
 		nowhere = "in the archive (" + v.tpPath + " does not exist)"
 	}
-	userKnown := func(id int64) bool {
-		if _, ok := v.users[id]; ok {
-			return true
-		}
-		_, ok := v.tpIDs[id]
-		return ok
-	}
+	tickets, users := &sets[verifyInTickets], &sets[verifyInUsers]
+	tp, _ := newVerifyIDSet(slices.Values(v.tpIDs))
+	userKnown := func(id int64) bool { return users.has(id) || tp.has(id) }
+	// The sets are only read now, so the files are shared among workers.
+	missing := make([][]verifyCross, len(v.files))
 	var next atomic.Int64
-	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
-				n := int(next.Add(1) - 1)
-				if n >= len(v.files) {
+				file := int(next.Add(1) - 1)
+				if file >= len(v.files) {
 					return
 				}
-				f := v.files[n]
-				var out []string
+				f := v.files[file]
+				var out []verifyCross
 				for i, t := range f.tickets {
 					if t.requester != 0 && !userKnown(t.requester) {
-						out = append(out, fmt.Sprintf("%s: data.tickets.data[%d].requester_id: %d names no user %s", f.name, i, t.requester, nowhere))
+						out = append(out, verifyCross{loc: newVerifyLoc(file, verifyInTickets, i), what: verifyNoRequester, id: t.requester})
 					}
 				}
 				for i, c := range f.comments {
-					if c.ticket != 0 {
-						if _, ok := v.tickets[c.ticket]; !ok {
-							out = append(out, fmt.Sprintf("%s: data.tickets.comments[%d].ticket_id: %d names no ticket in the archive", f.name, i, c.ticket))
-						}
+					if c.ticket != 0 && !tickets.has(c.ticket) {
+						out = append(out, verifyCross{loc: newVerifyLoc(file, verifyInComments, i), what: verifyNoTicket, id: c.ticket})
 					}
 					if c.author != 0 && !userKnown(c.author) {
-						out = append(out, fmt.Sprintf("%s: data.tickets.comments[%d].author_id: %d names no user %s", f.name, i, c.author, nowhere))
+						out = append(out, verifyCross{loc: newVerifyLoc(file, verifyInComments, i), what: verifyNoAuthor, id: c.author})
 					}
 				}
-				results[n] = out
+				missing[file] = out
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	for _, lines := range results {
-		for _, line := range lines {
-			v.print(line)
+	for _, out := range missing {
+		v.printCross(out, nowhere)
+	}
+}
+
+// duplicates appends a violation for every occurrence after the first of
+// the repeated ids of one array.
+func (v *verifier) duplicates(out []verifyCross, array int, repeated []int64) []verifyCross {
+	const unseen = ^verifyLoc(0)
+	first := make(map[int64]verifyLoc, len(repeated))
+	for _, id := range repeated {
+		first[id] = unseen
+	}
+	for file, f := range v.files {
+		n := [...]int{len(f.tickets), len(f.comments), len(f.users)}[array]
+		for idx := range n {
+			var id int64
+			switch array {
+			case verifyInTickets:
+				id = f.tickets[idx].id
+			case verifyInComments:
+				id = f.comments[idx].id
+			default:
+				id = f.users[idx].id
+			}
+			at, ok := first[id]
+			if !ok {
+				continue
+			}
+			loc := newVerifyLoc(file, array, idx)
+			if at == unseen {
+				first[id] = loc
+				continue
+			}
+			out = append(out, verifyCross{loc: loc, what: verifyDuplicateID, id: id, first: at})
 		}
 	}
+	return out
+}
+
+// verifyIDSet is a set of ids: a bitmap over their range when that is dense
+// enough (ids handed out in sequence), else the sorted distinct ids. Looking
+// millions of references up in a bitmap that fits the cache is an order of
+// magnitude faster than in a hash map of the same ids.
+type verifyIDSet struct {
+	min    int64
+	bits   []uint64
+	sorted []int64
+}
+
+// verifyBitmapMax bounds the bitmap to 16 MiB.
+const verifyBitmapMax = 1 << 27
+
+// newVerifyIDSet returns the set of the ids seq yields, 0 aside, and the ids
+// it yields more than once.
+func newVerifyIDSet(seq func(yield func(int64) bool)) (set verifyIDSet, repeated []int64) {
+	n := 0
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for id := range seq {
+		if id != 0 {
+			n++
+			lo, hi = min(lo, id), max(hi, id)
+		}
+	}
+	if n == 0 {
+		return set, nil
+	}
+	if span := uint64(hi-lo) + 1; span <= verifyBitmapMax && span <= 64*uint64(n)+1<<16 {
+		bits := make([]uint64, (span+63)/64)
+		for id := range seq {
+			if id == 0 {
+				continue
+			}
+			d := uint64(id - lo)
+			w, m := d>>6, uint64(1)<<(d&63)
+			if bits[w]&m != 0 {
+				repeated = append(repeated, id)
+			}
+			bits[w] |= m
+		}
+		return verifyIDSet{min: lo, bits: bits}, slices.Compact(slices.Sorted(slices.Values(repeated)))
+	}
+	sorted := make([]int64, 0, n)
+	for id := range seq {
+		if id != 0 {
+			sorted = append(sorted, id)
+		}
+	}
+	sorted = verifySortIDs(sorted)
+	distinct := sorted[:0]
+	for i, id := range sorted {
+		if i > 0 && id == sorted[i-1] {
+			if len(repeated) == 0 || repeated[len(repeated)-1] != id {
+				repeated = append(repeated, id)
+			}
+			continue
+		}
+		distinct = append(distinct, id)
+	}
+	return verifyIDSet{sorted: distinct}, repeated
+}
+
+func (s *verifyIDSet) has(id int64) bool {
+	if s.bits != nil {
+		d := uint64(id - s.min)
+		return id >= s.min && d < uint64(len(s.bits))*64 && s.bits[d>>6]&(1<<(d&63)) != 0
+	}
+	_, ok := slices.BinarySearch(s.sorted, id)
+	return ok
+}
+
+// verifySortIDs sorts positive ids with an LSD radix sort, skipping the
+// passes over bytes that every id shares: ids rarely use all eight.
+func verifySortIDs(a []int64) []int64 {
+	if len(a) < 2 {
+		return a
+	}
+	var bits uint64
+	for _, id := range a {
+		bits |= uint64(id)
+	}
+	src, dst := a, make([]int64, len(a))
+	for shift := 0; shift < 64 && bits>>shift != 0; shift += 8 {
+		var count [256]int
+		for _, id := range src {
+			count[byte(uint64(id)>>shift)]++
+		}
+		if count[byte(uint64(src[0])>>shift)] == len(src) {
+			continue
+		}
+		sum := 0
+		for i, c := range count {
+			count[i] = sum
+			sum += c
+		}
+		for _, id := range src {
+			b := byte(uint64(id) >> shift)
+			dst[count[b]] = id
+			count[b]++
+		}
+		src, dst = dst, src
+	}
+	return src
 }
 
 // The schema of one archive file (SPEC sections 4 to 6), as the scanner walks
@@ -724,7 +950,6 @@ func verifyPlainKey(key string) bool {
 // verifyRecord is what the scanner keeps of the object it is reading.
 type verifyRecord struct {
 	vals  [6]int64
-	off   int32
 	email string
 }
 
@@ -739,6 +964,7 @@ type verifyScanner struct {
 	now    int64
 	at     verifyAt
 	rec    verifyRecord
+	recs   verifyRecords
 	failed bool
 	tmp    []byte
 }
@@ -746,7 +972,18 @@ type verifyScanner struct {
 func (s *verifyScanner) scan(f *verifyFile) {
 	s.b, s.i, s.f, s.failed = f.data, 0, f, false
 	s.at = verifyAt{kind: verifyRootKind}
-	defer func() { s.b, s.f = nil, nil }()
+	s.recs.tickets, s.recs.comments, s.recs.users = s.recs.tickets[:0], s.recs.comments[:0], s.recs.users[:0]
+	defer func() {
+		// The scratch records grow once per worker; each file keeps a copy
+		// of its own size.
+		f.verifyRecords = &verifyRecords{
+			tickets:  slices.Clone(s.recs.tickets),
+			comments: slices.Clone(s.recs.comments),
+			users:    slices.Clone(s.recs.users),
+		}
+		clear(s.recs.users)
+		s.b, s.f = nil, nil
+	}()
 	if len(s.b) >= 3 && string(s.b[:3]) == "\ufeff" {
 		s.report(0, "starts with a byte order mark; want JSON without one")
 		s.i = 3
@@ -1020,7 +1257,7 @@ func (s *verifyScanner) array(elem *verifyKind) bool {
 				}
 			} else {
 				s.at = verifyAt{kind: elem, idx: n}
-				s.rec = verifyRecord{off: int32(s.i)}
+				s.rec = verifyRecord{}
 				ok := s.object(elem, n)
 				s.keep(elem)
 				if !ok {
@@ -1058,11 +1295,11 @@ func (s *verifyScanner) keep(k *verifyKind) {
 	r := &s.rec
 	switch k {
 	case verifyTicketKind:
-		s.f.tickets = append(s.f.tickets, verifyTicket{id: r.vals[ticketID], requester: r.vals[ticketRequester], off: r.off})
+		s.recs.tickets = append(s.recs.tickets, verifyTicket{id: r.vals[ticketID], requester: r.vals[ticketRequester]})
 	case verifyCommentKind:
-		s.f.comments = append(s.f.comments, verifyComment{id: r.vals[commentID], ticket: r.vals[commentTicket], author: r.vals[commentAuthor], off: r.off})
+		s.recs.comments = append(s.recs.comments, verifyComment{id: r.vals[commentID], ticket: r.vals[commentTicket], author: r.vals[commentAuthor]})
 	case verifyUserKind:
-		s.f.users = append(s.f.users, verifyUser{id: r.vals[userID], email: r.email, off: r.off})
+		s.recs.users = append(s.recs.users, verifyUser{id: r.vals[userID], email: r.email})
 	}
 }
 
@@ -1084,22 +1321,7 @@ func (s *verifyScanner) id(ki int) bool {
 		return true
 	}
 	s.rec.vals[ki] = v
-	if ki == idKeyOf(s.at.kind) {
-		s.rec.off = int32(start)
-	}
 	return true
-}
-
-func idKeyOf(k *verifyKind) int {
-	switch k {
-	case verifyTicketKind:
-		return ticketID
-	case verifyCommentKind:
-		return commentID
-	case verifyUserKind:
-		return userID
-	}
-	return -1
 }
 
 // number reads a JSON number. isID says it is an integer in 1..MaxInt64,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -480,8 +481,8 @@ func TestVerifyTicketPlatformUsers(t *testing.T) {
 
 func TestVerifyOrderAndLimit(t *testing.T) {
 	// Each file: a wrong mode, a bad created_at, a duplicate comment id and
-	// 100 comments naming a missing ticket. File-local violations come first,
-	// file by file, then the references.
+	// 100 comments naming a missing ticket. The files' own violations come
+	// first, file by file, then the repeated ids, then the references.
 	var entries []verifyTarEntry
 	id := int64(1)
 	for n := 1; n <= 11; n++ {
@@ -510,19 +511,20 @@ func TestVerifyOrderAndLimit(t *testing.T) {
 	if len(lines) != verifyMaxPrinted+1 {
 		t.Fatalf("%d lines, want %d", len(lines), verifyMaxPrinted+1)
 	}
-	wantFirst := []string{
-		"backup_tickets_1.json: mode 0600; want 0644",
-		"backup_tickets_1.json: data.tickets.comments[1].id: comment id 1 is already used by backup_tickets_1.json data.tickets.comments[0].id",
-		`backup_tickets_1.json: data.tickets.comments[2].created_at: "2099-01-01T00:00:00Z" is after the run started (2024-06-01T00:00:00Z)`,
-		"backup_tickets_2.json: mode 0600; want 0644",
+	wantLines := map[int]string{
+		1:   "backup_tickets_1.json: mode 0600; want 0644",
+		2:   `backup_tickets_1.json: data.tickets.comments[2].created_at: "2099-01-01T00:00:00Z" is after the run started (2024-06-01T00:00:00Z)`,
+		3:   "backup_tickets_2.json: mode 0600; want 0644",
+		23:  "backup_tickets_1.json: data.tickets.comments[1].id: comment id 1 is already used by backup_tickets_1.json data.tickets.comments[0].id",
+		24:  "backup_tickets_2.json: data.tickets.comments[1].id: comment id 101 is already used by backup_tickets_2.json data.tickets.comments[0].id",
+		34:  "backup_tickets_1.json: data.tickets.comments[0].ticket_id: 999 names no ticket in the archive",
+		35:  "backup_tickets_1.json: data.tickets.comments[1].ticket_id: 999 names no ticket in the archive",
+		134: "backup_tickets_2.json: data.tickets.comments[0].ticket_id: 999 names no ticket in the archive",
 	}
-	for i, w := range wantFirst {
-		if lines[i] != w {
-			t.Errorf("line %d: %q, want %q", i+1, lines[i], w)
+	for n, w := range wantLines {
+		if lines[n-1] != w {
+			t.Errorf("line %d: %q, want %q", n, lines[n-1], w)
 		}
-	}
-	if w := "backup_tickets_1.json: data.tickets.comments[0].ticket_id: 999 names no ticket in the archive"; lines[33] != w {
-		t.Errorf("line 34: %q, want %q", lines[33], w)
 	}
 	if w := fmt.Sprintf("... and %d more violations (%d in all)", want-verifyMaxPrinted, want); lines[verifyMaxPrinted] != w {
 		t.Errorf("last line %q, want %q", lines[verifyMaxPrinted], w)
@@ -651,13 +653,24 @@ func BenchmarkVerify(b *testing.B) {
 
 // TestVerifySeedScale times verify on an archive of the seed's size (21k
 // files, 2.1 million comments). It takes a while to write the archive, so it
-// runs only when MIGRATE_SEED_SCALE is set.
+// runs only when MIGRATE_SEED_SCALE is set (to 1, or to a number of files);
+// MIGRATE_SEED_SCALE_DIR keeps the archive between runs.
 func TestVerifySeedScale(t *testing.T) {
 	if os.Getenv("MIGRATE_SEED_SCALE") == "" {
 		t.Skip("set MIGRATE_SEED_SCALE=1 to time verify at the seed's size")
 	}
-	dir := t.TempDir()
-	path := verifyGeneratedArchive(t, dir, 21000)
+	files := 21000
+	if n, err := strconv.Atoi(os.Getenv("MIGRATE_SEED_SCALE")); err == nil && n > 1 {
+		files = n
+	}
+	dir := os.Getenv("MIGRATE_SEED_SCALE_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	path := filepath.Join(dir, "backup_tickets.tar.gz")
+	if _, err := os.Stat(path); err != nil {
+		path = verifyGeneratedArchive(t, dir, files)
+	}
 	start := time.Now()
 	out, _, err := runVerify(t, dir, path, "")
 	t.Logf("verify took %v", time.Since(start))
