@@ -18,6 +18,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -908,14 +909,24 @@ var (
 		[]string{"data"}, []verifyField{verifyObject}, []*verifyKind{verifyDataKind})
 )
 
-// verifyAt is where the scanner stands, enough to name the JSON path.
+// verifyAt is where the scanner stands, enough to name the JSON path. It
+// changes at every key, so the key is a number: writing a pointer there
+// would cost a write barrier while the collector runs.
 type verifyAt struct {
 	kind *verifyKind
 	idx  int
-	key  string
+	// key is the position of the key in kind.keys, or one of these.
+	key int
 }
 
-func (a verifyAt) path() string {
+const (
+	verifyNoKey  = -1 // the object itself
+	verifyOddKey = -2 // a key the kind does not have: verifyScanner.oddKey
+)
+
+// path names the current value as a JSON path.
+func (s *verifyScanner) path() string {
+	a := s.at
 	var b strings.Builder
 	b.WriteString(a.kind.path)
 	if a.kind.element {
@@ -923,17 +934,24 @@ func (a verifyAt) path() string {
 		b.WriteString(strconv.Itoa(a.idx))
 		b.WriteByte(']')
 	}
-	if a.key != "" {
-		if verifyPlainKey(a.key) {
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(a.key)
-		} else {
-			b.WriteByte('[')
-			b.WriteString(strconv.Quote(a.key))
-			b.WriteByte(']')
+	key := ""
+	switch {
+	case a.key >= 0:
+		key = a.kind.keys[a.key]
+	case a.key == verifyOddKey:
+		key = s.oddKey
+	default:
+		return b.String()
+	}
+	if verifyPlainKey(key) && key != "" {
+		if b.Len() > 0 {
+			b.WriteByte('.')
 		}
+		b.WriteString(key)
+	} else {
+		b.WriteByte('[')
+		b.WriteString(strconv.Quote(key))
+		b.WriteByte(']')
 	}
 	return b.String()
 }
@@ -964,6 +982,7 @@ type verifyScanner struct {
 	now    int64
 	at     verifyAt
 	rec    verifyRecord
+	oddKey string
 	recs   verifyRecords
 	failed bool
 	tmp    []byte
@@ -971,7 +990,7 @@ type verifyScanner struct {
 
 func (s *verifyScanner) scan(f *verifyFile) {
 	s.b, s.i, s.f, s.failed = f.data, 0, f, false
-	s.at = verifyAt{kind: verifyRootKind}
+	s.at = verifyAt{kind: verifyRootKind, key: verifyNoKey}
 	s.recs.tickets, s.recs.comments, s.recs.users = s.recs.tickets[:0], s.recs.comments[:0], s.recs.users[:0]
 	defer func() {
 		// The scratch records grow once per worker; each file keeps a copy
@@ -998,14 +1017,14 @@ func (s *verifyScanner) scan(f *verifyFile) {
 	}
 	s.ws()
 	if s.i < len(s.b) {
-		s.at = verifyAt{kind: verifyRootKind}
+		s.at = verifyAt{kind: verifyRootKind, key: verifyNoKey}
 		s.report(s.i, fmt.Sprintf("more data after the JSON object at %s; want one JSON object per file", s.position(s.i)))
 	}
 }
 
 // report adds a violation at the current path.
 func (s *verifyScanner) report(off int, msg string) {
-	p := s.at.path()
+	p := s.path()
 	if p != "" {
 		msg = p + ": " + msg
 	}
@@ -1044,6 +1063,13 @@ func (s *verifyScanner) found() string {
 }
 
 func (s *verifyScanner) ws() {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return // compact JSON has none
+	}
+	s.wsSlow()
+}
+
+func (s *verifyScanner) wsSlow() {
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -1064,11 +1090,12 @@ func (s *verifyScanner) peek() byte {
 // object reads an object of kind k (s.at already names it) and keeps what its
 // elements hold in s.rec. It returns false after a syntax error.
 func (s *verifyScanner) object(k *verifyKind, idx int) bool {
-	here := verifyAt{kind: k, idx: idx}
+	here := verifyAt{kind: k, idx: idx, key: verifyNoKey}
 	start := s.i
 	if s.peek() != '{' {
 		return s.wrongType(start, "want a "+k.name)
 	}
+	s.at = here
 	s.i++
 	var seen uint32
 	var order [8]int8
@@ -1081,11 +1108,10 @@ func (s *verifyScanner) object(k *verifyKind, idx int) bool {
 	} else {
 		for {
 			s.ws()
+			s.at.key = verifyNoKey
 			if s.peek() != '"' {
-				s.at = here
 				return s.syntax("want a key string, found " + s.found())
 			}
-			s.at = here
 			ks, ke, esc, ok := s.str()
 			if !ok {
 				return false
@@ -1103,13 +1129,14 @@ func (s *verifyScanner) object(k *verifyKind, idx int) bool {
 				if esc {
 					key = string(verifyUnquote(s.tmp[:0], s.b[ks:ke]))
 				}
-				s.at = verifyAt{kind: k, idx: idx, key: key}
+				s.oddKey = key
+				s.at.key = verifyOddKey
 				s.report(ks-1, "unexpected key; "+k.exactly())
 				if !s.skipValue(0) {
 					return false
 				}
 			case seen&(1<<ki) != 0:
-				s.at = verifyAt{kind: k, idx: idx, key: k.keys[ki]}
+				s.at.key = ki
 				s.report(ks-1, "repeated key; the first one is kept")
 				if !s.skipValue(0) {
 					return false
@@ -1124,9 +1151,12 @@ func (s *verifyScanner) object(k *verifyKind, idx int) bool {
 					order[n] = int8(ki)
 					n++
 				}
-				s.at = verifyAt{kind: k, idx: idx, key: k.keys[ki]}
+				s.at.key = ki
 				if !s.field(k, ki) {
 					return false
+				}
+				if k.fields[ki] <= verifyArray {
+					s.at = here // a nested object or array moved it
 				}
 			}
 			s.ws()
@@ -1139,11 +1169,11 @@ func (s *verifyScanner) object(k *verifyKind, idx int) bool {
 				s.i++
 				break
 			}
-			s.at = here
+			s.at.key = verifyNoKey
 			return s.syntax("want ',' or '}' after a value in an object, found " + s.found())
 		}
 	}
-	s.at = here
+	s.at.key = verifyNoKey
 	for ki, key := range k.keys {
 		if seen&(1<<ki) == 0 {
 			s.report(start, "missing key "+key+"; "+k.exactly())
@@ -1256,7 +1286,7 @@ func (s *verifyScanner) array(elem *verifyKind) bool {
 					return false
 				}
 			} else {
-				s.at = verifyAt{kind: elem, idx: n}
+				s.at = verifyAt{kind: elem, idx: n, key: verifyNoKey}
 				s.rec = verifyRecord{}
 				ok := s.object(elem, n)
 				s.keep(elem)
@@ -1328,6 +1358,19 @@ func (s *verifyScanner) id(ki int) bool {
 // written without sign, fraction or exponent.
 func (s *verifyScanner) number() (v int64, isID, ok bool) {
 	b, i := s.b, s.i
+	if i < len(b) && b[i]-'1' < 9 {
+		// Up to 18 digits cannot overflow; most ids end here.
+		j := i
+		for j < len(b) && j-i < 18 && b[j]-'0' <= 9 {
+			v = v*10 + int64(b[j]-'0')
+			j++
+		}
+		if j == len(b) || b[j]-'0' > 9 && b[j] != '.' && b[j] != 'e' && b[j] != 'E' {
+			s.i = j
+			return v, true, true
+		}
+		v = 0
+	}
 	neg := i < len(b) && b[i] == '-'
 	if neg {
 		i++
@@ -1617,6 +1660,11 @@ func (s *verifyScanner) str() (start, end int, esc, ok bool) {
 	start = i
 	problem, problemAt := "", 0
 	for {
+		// Eight bytes at a time while none needs a look: long bodies are
+		// most of an archive's bytes.
+		for i+8 <= len(b) && verifyPlainWord(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
 		for i < len(b) && verifyPlain[b[i]] {
 			i++
 		}
@@ -1679,6 +1727,16 @@ func (s *verifyScanner) str() (start, end int, esc, ok bool) {
 			i = j
 		}
 	}
+}
+
+// verifyPlainWord reports whether eight bytes are all plain: none below
+// 0x20, none a quote or a backslash, none past ASCII. It may say no to a
+// plain word (a borrow across bytes), never yes to one that is not.
+func verifyPlainWord(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote, slash := x^(ones*'"'), x^(ones*'\\')
+	t := (x - ones*0x20) | (quote - ones) | (slash - ones) | x
+	return t&highs == 0
 }
 
 func verifyHex4(h []byte) rune {

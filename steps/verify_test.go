@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -589,40 +590,45 @@ func verifyGeneratedArchive(t testing.TB, dir string, files int) string {
 		users = 1
 	}
 	entries := make([]verifyTarEntry, files)
-	var b strings.Builder
 	for n := range files {
-		b.Reset()
-		b.WriteString(`{"data":{"tickets":{"data":[`)
-		for i := range 100 {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			id := n*100 + i + 1
-			fmt.Fprintf(&b, `{"created_at":"2021-%02d-%02dT%02d:%02d:%02dZ","requester_id":%d,"id":%d}`, 1+id%12, 1+id%28, id%24, id%60, id%59, 1000+id%(users*100), id)
-		}
-		b.WriteString(`],"comments":[`)
-		for i := range 100 {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			id := n*100 + i + 1
-			fmt.Fprintf(&b, `{"created_at":"2022-%02d-%02dT%02d:%02d:%02dZ","ticket_id":%d,"id":%d,"public":%t,"html_body":"<p>Hello, order #%d is on its way.<br>Grüße &amp; thanks — team %d</p>","author_id":%d}`,
-				1+id%12, 1+id%28, id%24, id%60, id%59, 1+(id*7)%(files*100), 5000000+id, id%3 != 0, id*31, id%97, 1000+(id*13)%(users*100))
-		}
-		b.WriteString(`],"users":[`)
-		if n < users {
-			for i := range 100 {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				id := 1000 + n*100 + i
-				fmt.Fprintf(&b, `{"name":"User %d","id":%d,"email":"user%d@example.com"}`, id, id, id)
-			}
-		}
-		b.WriteString(`],"organizations":[]}}}`)
-		entries[n] = verifyEntry(fmt.Sprintf("backup_tickets_%d.json", n+1), b.String())
+		entries[n] = verifyEntry(fmt.Sprintf("backup_tickets_%d.json", n+1), verifyGeneratedFile(n, files, users))
 	}
 	return writeVerifyArchive(t, dir, entries)
+}
+
+// verifyGeneratedFile is file n (from 0) of an archive of files files whose
+// first users files hold 100 users each.
+func verifyGeneratedFile(n, files, users int) string {
+	var b strings.Builder
+	b.WriteString(`{"data":{"tickets":{"data":[`)
+	for i := range 100 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		id := n*100 + i + 1
+		fmt.Fprintf(&b, `{"created_at":"2021-%02d-%02dT%02d:%02d:%02dZ","requester_id":%d,"id":%d}`, 1+id%12, 1+id%28, id%24, id%60, id%59, 1000+id%(users*100), id)
+	}
+	b.WriteString(`],"comments":[`)
+	for i := range 100 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		id := n*100 + i + 1
+		fmt.Fprintf(&b, `{"created_at":"2022-%02d-%02dT%02d:%02d:%02dZ","ticket_id":%d,"id":%d,"public":%t,"html_body":"<p>Hello, order #%d is on its way.<br>Grüße &amp; thanks — team %d</p>","author_id":%d}`,
+			1+id%12, 1+id%28, id%24, id%60, id%59, 1+(id*7)%(files*100), 5000000+id, id%3 != 0, id*31, id%97, 1000+(id*13)%(users*100))
+	}
+	b.WriteString(`],"users":[`)
+	if n < users {
+		for i := range 100 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			id := 1000 + n*100 + i
+			fmt.Fprintf(&b, `{"name":"User %d","id":%d,"email":"user%d@example.com"}`, id, id, id)
+		}
+	}
+	b.WriteString(`],"organizations":[]}}}`)
+	return b.String()
 }
 
 func TestVerifyGenerated(t *testing.T) {
@@ -676,5 +682,93 @@ func TestVerifySeedScale(t *testing.T) {
 	t.Logf("verify took %v", time.Since(start))
 	if err != nil || out != "" {
 		t.Fatalf("%q, %v", out, err)
+	}
+}
+
+// BenchmarkVerifyScan checks the JSON of one generated file, without the
+// tar, gzip and cross-file work around it.
+func BenchmarkVerifyScan(b *testing.B) {
+	data := []byte(verifyGeneratedFile(0, 1, 1))
+	b.SetBytes(int64(len(data)))
+	var s verifyScanner
+	s.now = verifyNow.Unix()
+	for b.Loop() {
+		f := &verifyFile{data: data}
+		s.scan(f)
+		if len(f.bad) > 0 {
+			b.Fatal(f.bad)
+		}
+	}
+}
+
+func TestVerifyPlainWord(t *testing.T) {
+	plain := []byte("abcdefgh")
+	for pos := range 8 {
+		for c := range 256 {
+			word := append([]byte(nil), plain...)
+			word[pos] = byte(c)
+			want := verifyPlain[c]
+			if got := verifyPlainWord(binary.LittleEndian.Uint64(word)); got && !want {
+				t.Errorf("verifyPlainWord(%q) says plain", word)
+			} else if !got && want {
+				t.Errorf("verifyPlainWord(%q) says not plain", word)
+			}
+		}
+	}
+}
+
+// TestVerifySparseIDs covers ids too far apart for a bitmap, where the sets
+// are sorted lists instead.
+func TestVerifySparseIDs(t *testing.T) {
+	const big = int64(1) << 60
+	entries := []verifyTarEntry{
+		verifyEntry("backup_tickets_1.json", verifyBatch(
+			[]string{verifyTicketJSON(1, 5), verifyTicketJSON(big, big+5)},
+			[]string{verifyCommentJSON(big+1, big, 5), verifyCommentJSON(7, 1, big+5), verifyCommentJSON(8, big+3, 5)},
+			[]string{verifyUserJSON(5, ""), verifyUserJSON(big+5, "")})),
+		verifyEntry("backup_tickets_2.json", verifyBatch(
+			[]string{verifyTicketJSON(big, 5)},
+			[]string{verifyCommentJSON(big+1, 1, 6)},
+			[]string{verifyUserJSON(big+5, "")})),
+	}
+	dir := t.TempDir()
+	out, counts, err := runVerify(t, dir, writeVerifyArchive(t, dir, entries), "id,email\n6,\n")
+	want := fmt.Sprintf(`backup_tickets_2.json: data.tickets.data[0].id: ticket id %[1]d is already used by backup_tickets_1.json data.tickets.data[1].id
+backup_tickets_2.json: data.tickets.comments[0].id: comment id %[2]d is already used by backup_tickets_1.json data.tickets.comments[0].id
+backup_tickets_2.json: data.tickets.users[0].id: user id %[3]d is already used by backup_tickets_1.json data.tickets.users[1].id
+backup_tickets_1.json: data.tickets.comments[2].ticket_id: %[4]d names no ticket in the archive
+`, big, big+1, big+5, big+3)
+	if out != want || verifyViolationCount(t, counts) != 4 || ExitCode(err) != ExitVerify {
+		t.Errorf("got %v, output:\n%s\nwant:\n%s", err, out, want)
+	}
+}
+
+func TestVerifySyntaxErrorSkipsReferences(t *testing.T) {
+	// The second file breaks off before its users: requester 6 would be
+	// reported falsely.
+	entries := []verifyTarEntry{
+		verifyEntry("backup_tickets_1.json", verifyBatch([]string{verifyTicketJSON(1, 6)}, nil, nil)),
+		verifyEntry("backup_tickets_2.json", `{"data":{"tickets":{"data":[],"comments":[],"users":[{"name":"A","id":6,"email":""`),
+	}
+	dir := t.TempDir()
+	path := writeVerifyArchive(t, dir, entries)
+	out, counts, err := runVerify(t, dir, path, "")
+	if verifyViolationCount(t, counts) != 1 || !strings.Contains(out, "backup_tickets_2.json: data.tickets.users[0]: invalid JSON") {
+		t.Errorf("output:\n%s", out)
+	}
+	if want := fmt.Sprintf("1 violation in %s (references not checked: part of the archive could not be read)", path); err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
+	}
+}
+
+func TestVerifyProgress(t *testing.T) {
+	dir := t.TempDir()
+	path := verifyGeneratedArchive(t, dir, 3)
+	var out, progress bytes.Buffer
+	env := &Env{Opt: DefaultOptions(), Stdout: &out, Stderr: &progress, Now: verifyNow, Progress: NewProgress(&progress, false)}
+	env.Opt.WorkDir = dir
+	env.Opt.Out = path
+	if _, err := Verify(context.Background(), env); err != nil || out.Len() > 0 {
+		t.Fatalf("%v, %q", err, out.String())
 	}
 }
