@@ -65,6 +65,10 @@ func Verify(ctx context.Context, env *Env) (Counts, error) {
 	if err != nil {
 		return nil, err
 	}
+	epoch, epochSet, err := sourceDateEpoch(env)
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.Open(archive)
 	if err != nil {
 		return nil, Usagef("cannot read the archive %s: %v; run the build step first (--steps build) or name the archive with --out", archive, errors.Unwrap(err))
@@ -75,13 +79,15 @@ func Verify(ctx context.Context, env *Env) (Counts, error) {
 		now = time.Now()
 	}
 	v := &verifier{
-		archive: archive,
-		tpPath:  tpPath,
-		tpFound: tpFound,
-		tpIDs:   tpIDs,
-		now:     now,
-		out:     bufio.NewWriterSize(env.Stdout, 64<<10),
-		emails:  map[string]verifyLoc{},
+		archive:  archive,
+		tpPath:   tpPath,
+		tpFound:  tpFound,
+		tpIDs:    tpIDs,
+		now:      now,
+		epoch:    epoch,
+		epochSet: epochSet,
+		out:      bufio.NewWriterSize(env.Stdout, 64<<10),
+		emails:   map[string]verifyLoc{},
 	}
 	var in io.Reader = f
 	if env.Progress != nil {
@@ -220,6 +226,9 @@ type verifier struct {
 	tpFound bool
 	tpIDs   []int64 // sorted
 	now     time.Time
+	// epoch is SOURCE_DATE_EPOCH when epochSet: the entries' time.
+	epoch    int64
+	epochSet bool
 
 	out   *bufio.Writer
 	count int
@@ -255,6 +264,9 @@ type verifyFile struct {
 	scanned, broken bool
 	buf             *[]byte
 	done            chan struct{}
+	// mtime is the entry's modification time; newest its latest created_at
+	// (-1: none).
+	mtime, newest int64
 
 	bad []verifyViolation
 	*verifyRecords
@@ -300,7 +312,7 @@ func (v *verifier) read(ctx context.Context, gz io.Reader) error {
 			s.now = v.now.Unix()
 			for f := range jobs {
 				s.scan(f)
-				f.broken = s.failed
+				f.broken, f.newest = s.failed, s.newest
 				f.data = nil
 				verifyBuffers.Put(f.buf)
 				f.buf = nil
@@ -346,7 +358,7 @@ func (v *verifier) entries(ctx context.Context, gz io.Reader, jobs, order chan<-
 			order <- &verifyFile{name: v.archive, header: []string{fmt.Sprintf("cannot read the tar entry after %s: %v; the archive is truncated or not a tar file, write it again (--steps build)", last, err)}, done: verifyClosed}
 			return nil
 		}
-		f := &verifyFile{name: verifyEntryName(hdr.Name), done: verifyClosed}
+		f := &verifyFile{name: verifyEntryName(hdr.Name), done: verifyClosed, mtime: hdr.ModTime.Unix()}
 		last = f.name
 		number, named := verifyFileNumber(hdr.Name)
 		if hdr.Typeflag != tar.TypeReg {
@@ -641,11 +653,15 @@ func (v *verifier) ids(array int) func(yield func(int64) bool) {
 }
 
 // crossChecks runs, once every file is merged, the checks that span files:
-// ids unique per kind and, when refs, every reference naming a ticket or a
-// user. It prints the repeats, then the references, each in archive order.
+// ids unique per kind and, when refs (every file was read whole), the
+// entries' time and every reference naming a ticket or a user. It prints
+// the time, the repeats, then the references, each in archive order.
 func (v *verifier) crossChecks(refs bool) {
 	var sets [3]verifyIDSet
 	var repeated [3][]int64
+	if refs {
+		v.checkModTimes()
+	}
 	var wg sync.WaitGroup
 	for array := range sets {
 		wg.Go(func() { sets[array], repeated[array] = newVerifyIDSet(v.ids(array)) })
@@ -701,6 +717,47 @@ func (v *verifier) crossChecks(refs bool) {
 	for _, out := range missing {
 		v.printCross(out, nowhere)
 	}
+}
+
+// checkModTimes checks that every entry carries the time SPEC section 6
+// gives them all: SOURCE_DATE_EPOCH when set, else the newest created_at in
+// the archive. A build run with another SOURCE_DATE_EPOCH than this verify
+// would make every entry differ, so the entries that do are one violation.
+func (v *verifier) checkModTimes() {
+	if len(v.files) == 0 {
+		return
+	}
+	want, why := v.epoch, "SOURCE_DATE_EPOCH"
+	if !v.epochSet {
+		want, why = 0, "the newest created_at in the archive (SOURCE_DATE_EPOCH is not set)"
+		for _, f := range v.files {
+			want = max(want, f.newest)
+		}
+	}
+	var first *verifyFile
+	more := 0
+	for _, f := range v.files {
+		if f.mtime == want {
+			continue
+		}
+		if first == nil {
+			first = f
+		} else {
+			more++
+		}
+	}
+	if first == nil {
+		return
+	}
+	line := fmt.Sprintf("%s: modification time %s; want %s, %s", first.name, verifyFormatTime(first.mtime), verifyFormatTime(want), why)
+	if more > 0 {
+		line += fmt.Sprintf(" (and %d more entries like it)", more)
+	}
+	v.print(line)
+}
+
+func verifyFormatTime(unix int64) string {
+	return time.Unix(unix, 0).UTC().Format("2006-01-02T15:04:05Z")
 }
 
 // duplicates appends a violation for every occurrence after the first of
@@ -860,7 +917,8 @@ const (
 )
 
 type verifyKind struct {
-	// name is what a value of this kind is called in messages.
+	// name is what a value of this kind is called in messages, with its
+	// article: "a comment object".
 	name string
 	// path is the JSON path of the object, or of the array for elements.
 	path    string
@@ -879,34 +937,33 @@ func newVerifyKind(name, path string, element bool, keys []string, fields []veri
 	return &verifyKind{name: name, path: path, element: element, keys: keys, fields: fields, subs: subs, want: strings.Join(keys, ", ")}
 }
 
-// Key positions the scanner reads values from.
+// Positions of the keys whose values the scanner keeps.
 const (
-	ticketRequester = 1
-	ticketID        = 2
-	commentTicket   = 1
-	commentID       = 2
-	commentAuthor   = 5
-	userID          = 1
-	userEmail       = 2
+	verifyTicketRequesterKey = 1
+	verifyTicketIDKey        = 2
+	verifyCommentTicketKey   = 1
+	verifyCommentIDKey       = 2
+	verifyCommentAuthorKey   = 5
+	verifyUserIDKey          = 1
 )
 
 var (
-	verifyTicketKind = newVerifyKind("ticket object", "data.tickets.data", true,
+	verifyTicketKind = newVerifyKind("a ticket object", "data.tickets.data", true,
 		[]string{"created_at", "requester_id", "id"},
 		[]verifyField{verifyTime, verifyID, verifyID}, nil)
-	verifyCommentKind = newVerifyKind("comment object", "data.tickets.comments", true,
+	verifyCommentKind = newVerifyKind("a comment object", "data.tickets.comments", true,
 		[]string{"created_at", "ticket_id", "id", "public", "html_body", "author_id"},
 		[]verifyField{verifyTime, verifyID, verifyID, verifyBool, verifyString, verifyID}, nil)
-	verifyUserKind = newVerifyKind("user object", "data.tickets.users", true,
+	verifyUserKind = newVerifyKind("a user object", "data.tickets.users", true,
 		[]string{"name", "id", "email"},
 		[]verifyField{verifyString, verifyID, verifyEmail}, nil)
-	verifyTicketsKind = newVerifyKind("object", "data.tickets", false,
+	verifyTicketsKind = newVerifyKind("an object", "data.tickets", false,
 		[]string{"data", "comments", "users", "organizations"},
 		[]verifyField{verifyArray, verifyArray, verifyArray, verifyArray},
 		[]*verifyKind{verifyTicketKind, verifyCommentKind, verifyUserKind, nil})
-	verifyDataKind = newVerifyKind("object", "data", false,
+	verifyDataKind = newVerifyKind("an object", "data", false,
 		[]string{"tickets"}, []verifyField{verifyObject}, []*verifyKind{verifyTicketsKind})
-	verifyRootKind = newVerifyKind("JSON object", "", false,
+	verifyRootKind = newVerifyKind("a JSON object", "", false,
 		[]string{"data"}, []verifyField{verifyObject}, []*verifyKind{verifyDataKind})
 )
 
@@ -986,11 +1043,12 @@ type verifyScanner struct {
 	oddKey string
 	recs   verifyRecords
 	failed bool
+	newest int64 // the latest created_at read, -1 before any
 	tmp    []byte
 }
 
 func (s *verifyScanner) scan(f *verifyFile) {
-	s.b, s.i, s.f, s.failed = f.data, 0, f, false
+	s.b, s.i, s.f, s.failed, s.newest = f.data, 0, f, false, -1
 	s.at = verifyAt{kind: verifyRootKind, key: verifyNoKey}
 	s.recs.tickets, s.recs.comments, s.recs.users = s.recs.tickets[:0], s.recs.comments[:0], s.recs.users[:0]
 	defer func() {
@@ -1094,7 +1152,7 @@ func (s *verifyScanner) object(k *verifyKind, idx int) bool {
 	here := verifyAt{kind: k, idx: idx, key: verifyNoKey}
 	start := s.i
 	if s.peek() != '{' {
-		return s.wrongType(start, "want a "+k.name)
+		return s.wrongType(start, "want "+k.name)
 	}
 	s.at = here
 	s.i++
@@ -1192,7 +1250,7 @@ func (s *verifyScanner) object(k *verifyKind, idx int) bool {
 
 func (k *verifyKind) exactly() string {
 	if k.element {
-		return "a " + strings.TrimSuffix(k.name, " object") + " has exactly the keys " + k.want + ", in that order"
+		return strings.TrimSuffix(k.name, " object") + " has exactly the keys " + k.want + ", in that order"
 	}
 	return "want exactly the keys " + k.want + ", in that order"
 }
@@ -1326,11 +1384,11 @@ func (s *verifyScanner) keep(k *verifyKind) {
 	r := &s.rec
 	switch k {
 	case verifyTicketKind:
-		s.recs.tickets = append(s.recs.tickets, verifyTicket{id: r.vals[ticketID], requester: r.vals[ticketRequester]})
+		s.recs.tickets = append(s.recs.tickets, verifyTicket{id: r.vals[verifyTicketIDKey], requester: r.vals[verifyTicketRequesterKey]})
 	case verifyCommentKind:
-		s.recs.comments = append(s.recs.comments, verifyComment{id: r.vals[commentID], ticket: r.vals[commentTicket], author: r.vals[commentAuthor]})
+		s.recs.comments = append(s.recs.comments, verifyComment{id: r.vals[verifyCommentIDKey], ticket: r.vals[verifyCommentTicketKey], author: r.vals[verifyCommentAuthorKey]})
 	case verifyUserKind:
-		s.recs.users = append(s.recs.users, verifyUser{id: r.vals[userID], email: r.email})
+		s.recs.users = append(s.recs.users, verifyUser{id: r.vals[verifyUserIDKey], email: r.email})
 	}
 }
 
@@ -1445,13 +1503,16 @@ func (s *verifyScanner) timestamp() bool {
 		raw = s.tmp
 	}
 	unix, valid := verifyParseTimestamp(raw)
+	if valid {
+		s.newest = max(s.newest, unix)
+	}
 	switch {
 	case !valid:
 		s.report(start, fmt.Sprintf("%s is not a UTC time written 2006-01-02T15:04:05Z", verifyPreview(s.b[start:s.i])))
 	case unix < 0:
 		s.report(start, fmt.Sprintf("%s is before 1970-01-01T00:00:00Z", verifyPreview(s.b[start:s.i])))
 	case unix > s.now:
-		s.report(start, fmt.Sprintf("%s is after the run started (%s)", verifyPreview(s.b[start:s.i]), time.Unix(s.now, 0).UTC().Format(time.RFC3339)))
+		s.report(start, fmt.Sprintf("%s is after the run started (%s)", verifyPreview(s.b[start:s.i]), verifyFormatTime(s.now)))
 	}
 	return true
 }

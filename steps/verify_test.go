@@ -3,6 +3,7 @@ package steps
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/binary"
@@ -27,7 +28,11 @@ type verifyTarEntry struct {
 	content  string
 	uname    string
 	format   tar.Format
+	mtime    int64 // 0: verifyEpoch
 }
+
+// verifyEpoch is the SOURCE_DATE_EPOCH the tests build and verify with.
+const verifyEpoch = 1600000000
 
 // verifyEntry is a well-formed regular entry.
 func verifyEntry(name, content string) verifyTarEntry {
@@ -47,7 +52,7 @@ func writeVerifyArchive(t testing.TB, dir string, entries []verifyTarEntry) stri
 			Uid:      e.uid,
 			Typeflag: e.typeflag,
 			Uname:    e.uname,
-			ModTime:  time.Unix(1600000000, 0),
+			ModTime:  time.Unix(cmp.Or(e.mtime, verifyEpoch), 0),
 			Format:   e.format,
 		}
 		if e.typeflag == tar.TypeReg {
@@ -105,13 +110,19 @@ var verifyCleanBatch = verifyBatch([]string{verifyTicketJSON(1, 5)}, []string{ve
 // holding tpCSV when it is not empty.
 func runVerify(t testing.TB, dir, path, tpCSV string) (string, Counts, error) {
 	t.Helper()
+	return runVerifyEnv(t, dir, path, tpCSV, map[string]string{"SOURCE_DATE_EPOCH": strconv.Itoa(verifyEpoch)})
+}
+
+// runVerifyEnv is runVerify with the environment vars.
+func runVerifyEnv(t testing.TB, dir, path, tpCSV string, vars map[string]string) (string, Counts, error) {
+	t.Helper()
 	if tpCSV != "" {
 		if err := os.WriteFile(filepath.Join(dir, TicketUsersFile), []byte(tpCSV), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var out bytes.Buffer
-	env := &Env{Opt: DefaultOptions(), Stdout: &out, Stderr: &bytes.Buffer{}, Now: verifyNow}
+	env := &Env{Opt: DefaultOptions(), Stdout: &out, Stderr: &bytes.Buffer{}, Now: verifyNow, Getenv: func(k string) string { return vars[k] }}
 	env.Opt.WorkDir = dir
 	env.Opt.Out = path
 	counts, err := Verify(context.Background(), env)
@@ -186,7 +197,7 @@ func TestVerifyRules(t *testing.T) {
 		// The file's shape.
 		{"empty file", []verifyTarEntry{verifyEntry("backup_tickets_1.json", "")}, "backup_tickets_1.json: is empty; want one JSON object", 1},
 		{"top-level array", []verifyTarEntry{verifyEntry("backup_tickets_1.json", "[]")}, "backup_tickets_1.json: is an array; want a JSON object", 1},
-		{"data null", []verifyTarEntry{verifyEntry("backup_tickets_1.json", `{"data":null}`)}, "backup_tickets_1.json: data: is null; want a object", 1},
+		{"data null", []verifyTarEntry{verifyEntry("backup_tickets_1.json", `{"data":null}`)}, "backup_tickets_1.json: data: is null; want an object", 1},
 		{"more data after the object", []verifyTarEntry{verifyEntry("backup_tickets_1.json", verifyCleanBatch+"\n{}")},
 			"backup_tickets_1.json: more data after the JSON object at line 2, column 1", 1},
 		{"truncated JSON", []verifyTarEntry{verifyEntry("backup_tickets_1.json", verifyCleanBatch[:40])},
@@ -765,10 +776,55 @@ func TestVerifyProgress(t *testing.T) {
 	dir := t.TempDir()
 	path := verifyGeneratedArchive(t, dir, 3)
 	var out, progress bytes.Buffer
-	env := &Env{Opt: DefaultOptions(), Stdout: &out, Stderr: &progress, Now: verifyNow, Progress: NewProgress(&progress, false)}
+	env := &Env{Opt: DefaultOptions(), Stdout: &out, Stderr: &progress, Now: verifyNow, Progress: NewProgress(&progress, false),
+		Getenv: func(k string) string { return map[string]string{"SOURCE_DATE_EPOCH": strconv.Itoa(verifyEpoch)}[k] }}
 	env.Opt.WorkDir = dir
 	env.Opt.Out = path
 	if _, err := Verify(context.Background(), env); err != nil || out.Len() > 0 {
 		t.Fatalf("%v, %q", err, out.String())
+	}
+}
+
+func TestVerifyModTimes(t *testing.T) {
+	newest := time.Date(2021, 1, 1, 10, 5, 0, 0, time.UTC).Unix() // the comment's created_at
+	at := func(mtime int64) []verifyTarEntry {
+		return []verifyTarEntry{
+			{name: "backup_tickets_1.json", mode: 0o644, typeflag: tar.TypeReg, content: verifyCleanBatch, mtime: mtime},
+			{name: "backup_tickets_2.json", mode: 0o644, typeflag: tar.TypeReg, content: verifyBatch(nil, nil, nil), mtime: mtime},
+		}
+	}
+	mixed := at(newest)
+	mixed[1].mtime = newest - 1
+	tests := []struct {
+		name    string
+		entries []verifyTarEntry
+		epoch   string
+		want    string
+	}{
+		{"newest created_at", at(newest), "", ""},
+		{"SOURCE_DATE_EPOCH", at(1234567890), "1234567890", ""},
+		{"not the newest created_at", at(newest + 60), "",
+			"backup_tickets_1.json: modification time 2021-01-01T10:06:00Z; want 2021-01-01T10:05:00Z, the newest created_at in the archive (SOURCE_DATE_EPOCH is not set) (and 1 more entries like it)\n"},
+		{"not SOURCE_DATE_EPOCH", at(newest), "1234567890",
+			"backup_tickets_1.json: modification time 2021-01-01T10:05:00Z; want 2009-02-13T23:31:30Z, SOURCE_DATE_EPOCH (and 1 more entries like it)\n"},
+		{"one entry differs", mixed, "",
+			"backup_tickets_2.json: modification time 2021-01-01T10:04:59Z; want 2021-01-01T10:05:00Z, the newest created_at in the archive (SOURCE_DATE_EPOCH is not set)\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out, _, err := runVerifyEnv(t, dir, writeVerifyArchive(t, dir, tt.entries), "", map[string]string{"SOURCE_DATE_EPOCH": tt.epoch})
+			if out != tt.want {
+				t.Errorf("output:\n%s\nwant:\n%s", out, tt.want)
+			}
+			if want := map[bool]int{true: ExitOK, false: ExitVerify}[tt.want == ""]; ExitCode(err) != want {
+				t.Errorf("exit status %d (%v), want %d", ExitCode(err), err, want)
+			}
+		})
+	}
+	dir := t.TempDir()
+	_, _, err := runVerifyEnv(t, dir, writeVerifyArchive(t, dir, at(newest)), "", map[string]string{"SOURCE_DATE_EPOCH": "yesterday"})
+	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "SOURCE_DATE_EPOCH") {
+		t.Errorf("bad SOURCE_DATE_EPOCH: %v", err)
 	}
 }
