@@ -6,13 +6,19 @@ package steps
 //
 //	backup_tickets_3.json: data.tickets.comments[17].author_id: 999 names no user in the archive or in ticket_platform_users.csv
 //
-// An archive of the seed's size holds 21k files and 400 MB of JSON, so the
+// The output lists each file's own violations (tar header, then JSON, in
+// file order), file by file; then the checks across files: the entries'
+// time, repeated ids and emails, and references to no ticket or user, each
+// in archive order.
+//
+// An archive of the seed's size holds 21k files and 500 MB of JSON, so the
 // work is split three ways. One goroutine decompresses and reads the tar
 // entries (the serial part); GOMAXPROCS workers check each file's JSON with a
 // scanner written for this one schema (a generic decoder would build values
-// only to throw them away); one goroutine merges the files' ids in archive
-// order for the checks that span files. References are checked last, when
-// every ticket and user is known.
+// only to throw them away) and keep its ids; one goroutine takes the files
+// back in archive order, prints their violations and checks emails. Ids and
+// references are checked last, against bitmaps of the ids, when every ticket
+// and user is known.
 
 import (
 	"archive/tar"
