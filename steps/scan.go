@@ -78,8 +78,10 @@ func (r RejectReason) String() string {
 	return "reason(" + strconv.Itoa(int(r)) + ")"
 }
 
-// reject is one rejected record. fields is nil for ticket_rejected records,
-// whose raw values are read again only when rejects.csv is written.
+// reject is one rejected record. fields is nil for records rejected only
+// after they were parsed (conflicting_duplicate, ticket_rejected): their raw
+// values are read again from the file when rejects.csv is written, so that
+// valid records need not keep theirs.
 type reject struct {
 	record int
 	line   int
@@ -177,6 +179,7 @@ func scanChat(ctx context.Context, o scanOptions) (*Scan, error) {
 	}
 	r := frame.NewReader(f)
 	r.LazyQuotes = o.lazy
+	r.ReuseRecord = true
 
 	header, headerLine, err := r.Read()
 	if err == io.EOF {
@@ -185,6 +188,7 @@ func scanChat(ctx context.Context, o scanOptions) (*Scan, error) {
 	if err != nil {
 		return nil, csvError(o.file, err)
 	}
+	header = cloneFields(header)
 	idx, err := frame.MatchHeader(header, chatColumns)
 	if err != nil {
 		return nil, Usagef("%s: line %d: %v (the header must name every required column once)", o.file, headerLine, err)
@@ -235,8 +239,9 @@ func scanChat(ctx context.Context, o scanOptions) (*Scan, error) {
 // section 3; what is done with them is decided by apply.
 type parsedRecord struct {
 	rec, line int
-	fields    []string // raw fields, for rejects.csv
+	fields    []string // raw fields of a record rejected while parsing, for rejects.csv
 	malformed bool
+	reason    RejectReason // the first check of SPEC section 4 that failed, if any
 
 	conversation, comment, author, requester         int64
 	conversationOK, commentOK, authorOK, requesterOK bool
@@ -252,7 +257,8 @@ type parsedRecord struct {
 
 type recordBatch struct {
 	recs   []parsedRecord
-	offset int64 // bytes read when the batch was full, for progress
+	text   []byte // backing store of the batch's names, emails and bodies
+	offset int64  // bytes read when the batch was full, for progress
 	err    error
 }
 
@@ -273,7 +279,7 @@ func (o scanOptions) parse(ctx context.Context, r *frame.Reader, idx []int, nfie
 	next := func() *recordBatch {
 		select {
 		case b := <-free:
-			b.recs = b.recs[:0]
+			b.recs, b.text = b.recs[:0], b.text[:0]
 			return b
 		default:
 			return &recordBatch{recs: make([]parsedRecord, 0, batchRecords)}
@@ -281,25 +287,31 @@ func (o scanOptions) parse(ctx context.Context, r *frame.Reader, idx []int, nfie
 	}
 	b := next()
 	raw := make([]string, len(chatColumns))
+	var perr *frame.ParseError // outside the loop: errors.As makes it escape
 	for rec := 1; ; rec++ {
 		fields, line, err := r.Read()
 		if err == io.EOF {
 			break
 		}
-		var perr *frame.ParseError
 		if err != nil && (!errors.As(err, &perr) || errors.Is(err, frame.ErrOpenQuote)) {
 			send(&recordBatch{err: csvError(o.file, err)})
 			return
 		}
-		b.recs = append(b.recs, parsedRecord{rec: rec, line: line, fields: fields})
+		// The fields are views into the reader's buffer, valid until the
+		// next Read: what apply needs is copied into the batch.
+		b.recs = append(b.recs, parsedRecord{rec: rec, line: line})
 		p := &b.recs[len(b.recs)-1]
 		if err != nil || len(fields) != nfields {
-			p.malformed = true
+			p.malformed, p.reason = true, MalformedRow
 		} else {
 			for i, j := range idx {
 				raw[i] = fields[j]
 			}
 			o.parseValues(p, raw)
+			p.name, p.email, p.body = b.keep(p.name), b.keep(p.email), b.keep(p.body)
+		}
+		if p.reason != 0 && o.messages {
+			p.fields = cloneFields(fields)
 		}
 		if len(b.recs) == batchRecords {
 			if err := ctx.Err(); err != nil {
@@ -362,6 +374,34 @@ func (o scanOptions) parseValues(p *parsedRecord, raw []string) {
 	if p.conversationOK && p.requesterOK {
 		p.ticketCreated, p.ticketCreatedOK = timestamp(colTicketCreated)
 	}
+	switch {
+	case !p.conversationOK:
+		p.reason = BadConversationID
+	case !p.commentOK:
+		p.reason = BadCommentID
+	case !p.authorOK:
+		p.reason = BadAuthorID
+	case !p.createdOK:
+		p.reason = BadCreatedAt
+	case !p.hasBody:
+		p.reason = EmptyBody
+	case !p.publicOK:
+		p.reason = BadPublic
+	}
+}
+
+// keep copies s into the batch's text, so that it outlives the reader's
+// buffer until the batch is applied.
+func (b *recordBatch) keep(s string) string {
+	if s == "" {
+		return ""
+	}
+	if cap(b.text)-len(b.text) < len(s) {
+		b.text = make([]byte, 0, max(2*cap(b.text), len(s), 1<<20))
+	}
+	start := len(b.text)
+	b.text = append(b.text, s...)
+	return unsafe.String(&b.text[start], len(s))
 }
 
 // apply adds one parsed record to the users, tickets, comments and rejects.
@@ -408,28 +448,21 @@ func (s *Scan) apply(o scanOptions, u *userGraph, m *messageSet, p *parsedRecord
 		}
 	}
 
-	// The comment, checked in SPEC order.
-	var reason RejectReason
+	// The comment, checked in SPEC order by parse; duplicates here.
 	switch {
-	case !p.conversationOK:
-		reason = BadConversationID
-	case !p.commentOK:
-		reason = BadCommentID
-	case !p.authorOK:
-		reason = BadAuthorID
-	case !p.createdOK:
-		reason = BadCreatedAt
-	case !p.hasBody:
-		reason = EmptyBody
-	case !p.publicOK:
-		reason = BadPublic
+	case p.reason != 0:
+		s.rejects = append(s.rejects, reject{p.rec, p.line, p.reason, p.fields})
+	case !m.comment(s, p.rec, p.comment, ticket, p.author, p.created, p.public, p.body):
+		s.rejects = append(s.rejects, reject{record: p.rec, line: p.line, reason: ConflictingDuplicate})
 	}
-	if reason == 0 && !m.comment(s, p.rec, p.comment, ticket, p.author, p.created, p.public, p.body) {
-		reason = ConflictingDuplicate
+}
+
+func cloneFields(fields []string) []string {
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		out[i] = strings.Clone(f)
 	}
-	if reason != 0 {
-		s.rejects = append(s.rejects, reject{p.rec, p.line, reason, p.fields})
-	}
+	return out
 }
 
 // csvError turns a reader error into a message naming the file and position.
