@@ -196,7 +196,10 @@ func scanChat(ctx context.Context, o scanOptions) (*Scan, error) {
 
 	s := &Scan{File: o.file, Header: header, lazyQuotes: o.lazy}
 	u := newUserGraph()
-	m := newMessageSet(size)
+	var m *messageSet
+	if o.messages {
+		m = newMessageSet(s, size)
+	}
 	var task *Task
 	if o.progress != nil {
 		task = o.progress.Start("reading "+o.file, "MB", size>>20)
@@ -617,8 +620,14 @@ type messageSet struct {
 	bodies    arena
 }
 
-func newMessageSet(fileSize int64) *messageSet {
+// newMessageSet sizes its tables and the comment columns from the file size
+// (a message row is about 200 bytes), so that millions of rows are not
+// copied again and again as the slices grow.
+func newMessageSet(s *Scan, fileSize int64) *messageSet {
 	hint := int(fileSize / 256)
+	c := &s.Comments
+	c.ID, c.Ticket, c.Author, c.Created = make([]int64, 0, hint), make([]int64, 0, hint), make([]int64, 0, hint), make([]int64, 0, hint)
+	c.Public, c.Body, c.Record, c.ticketIndex = make([]bool, 0, hint), make([]string, 0, hint), make([]int32, 0, hint), make([]int32, 0, hint)
 	return &messageSet{byComment: newIDTable(hint), byTicket: newIDTable(hint / 8)}
 }
 
