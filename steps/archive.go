@@ -88,6 +88,8 @@ type archiveOptions struct {
 	indent int
 	level  int
 	mtime  int64
+	// progress, when set, counts the files written.
+	progress *Progress
 }
 
 // writeArchive slices the columns into runs of batch (the seed layout) and
@@ -137,8 +139,16 @@ func writeArchive(path string, a *archiveData, o archiveOptions) (files int, siz
 		compressed <- werr
 	}()
 
+	var task *Task
+	if o.progress != nil {
+		task = o.progress.Start("writing "+path, "files", int64(files))
+		defer task.Done()
+	}
 	enc := newBatchEncoder(o)
 	for n := 0; n < files && err == nil; n++ {
+		if task != nil && n%256 == 0 {
+			task.Add(int64(min(256, files-n)))
+		}
 		var buf []byte
 		select {
 		case buf = <-free:

@@ -104,7 +104,7 @@ func Build(ctx context.Context, env *Env) (Counts, error) {
 	}
 	files, size, err := writeArchive(o.ArchivePath(), a, archiveOptions{
 		batch: o.BatchSize, html: o.BodyFormat == "html", indent: o.Indent,
-		level: o.CompressionLevel, mtime: mtime,
+		level: o.CompressionLevel, mtime: mtime, progress: env.Progress,
 	})
 	if err != nil {
 		return nil, err
