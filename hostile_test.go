@@ -27,6 +27,7 @@ import (
 //	count build.comments 2      a number of report.json, by dotted path
 //	reject 2 3 malformed_row    a row of rejects.csv (record, line, reason); when
 //	                            any is given, they are the whole list
+//	kept 1,13,5,Ann             text that rejects.csv must hold somewhere (one per line)
 //
 // The case folder may hold its own chat_data.csv and ticket_platform_users.csv;
 // otherwise the ones in fixtures/hostile are used.
@@ -37,6 +38,7 @@ type hostileCase struct {
 	msgs     []string
 	counts   []hostileCount
 	rejects  []string // "record line reason"
+	kept     []string
 }
 
 type hostileCount struct {
@@ -78,6 +80,8 @@ func readHostileCase(t *testing.T, path string) hostileCase {
 			c.counts = append(c.counts, hostileCount{p, want})
 		case "reject":
 			c.rejects = append(c.rejects, strings.Join(strings.Fields(rest), " "))
+		case "kept":
+			c.kept = append(c.kept, rest)
 		default:
 			bad()
 		}
@@ -156,7 +160,13 @@ func TestHostileInput(t *testing.T) {
 			}
 			if _, ok := report["build"]; ok {
 				checkReconciliation(t, work, report, c.rejects)
-			} else if c.rejects != nil {
+				rejects, _ := os.ReadFile(filepath.Join(work, steps.RejectsFile))
+				for _, text := range c.kept {
+					if !strings.Contains(string(rejects), text) {
+						t.Errorf("rejects.csv lost %q:\n%s", text, rejects)
+					}
+				}
+			} else if c.rejects != nil || c.kept != nil {
 				t.Errorf("rejects expected but build did not complete")
 			}
 		})

@@ -123,8 +123,11 @@ func (r *Reader) InputOffset() int64 {
 // the end of the input it returns nil, 0, io.EOF.
 //
 // On ErrBareQuote and ErrQuote (in a *ParseError), Read returns the fields
-// read before the error, so the caller can log the malformed record, and the
-// next Read continues after the line where the error stands. On ErrOpenQuote
+// read before the error and, as one last field, the rest of the record's
+// text (the field being read, the offending quote and the rest of its line),
+// so that the caller can log the malformed record without losing any of its
+// text; encoding/csv drops that part. The next Read continues after the line
+// where the error stands. On ErrOpenQuote
 // the input is exhausted. With ReuseRecord, the fields are valid only until
 // the next call to Read.
 func (r *Reader) Read() (fields []string, line int, err error) {
@@ -253,6 +256,10 @@ parseField:
 			if !r.LazyQuotes {
 				if j := bytes.IndexByte(field, '"'); j >= 0 {
 					err = &ParseError{StartLine: recLine, Line: r.numLine, Column: posCol + j, Err: ErrBareQuote}
+					// Keep the rest of the line as one last field, so
+					// that no text of a malformed record is lost.
+					r.recordBuffer = append(r.recordBuffer, line[:len(line)-lengthNL(line)]...)
+					r.fieldEnds = append(r.fieldEnds, len(r.recordBuffer))
 					break parseField
 				}
 			}
@@ -297,8 +304,14 @@ parseField:
 					// A stray quote, read as text.
 					r.recordBuffer = append(r.recordBuffer, '"')
 				default:
-					// A closing quote followed by something else.
+					// A closing quote followed by something else. The
+					// field read so far, the quote and the rest of the
+					// line become one last field, so that the text a
+					// stray quote swallowed is kept.
 					err = &ParseError{StartLine: recLine, Line: r.numLine, Column: posCol - quoteLen, Err: ErrQuote}
+					r.recordBuffer = append(r.recordBuffer, '"')
+					r.recordBuffer = append(r.recordBuffer, line[:len(line)-lengthNL(line)]...)
+					r.fieldEnds = append(r.fieldEnds, len(r.recordBuffer))
 					break parseField
 				}
 			case len(line) > 0:

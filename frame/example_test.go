@@ -27,7 +27,7 @@ func ExampleReader() {
 	// line 1: ["id" "name" "body"]
 	// line 2: ["7" "Smith, Ann" "said \"hi\"\ntwice"]
 	// line 5: ["8" "Bob" "ok"]
-	// line 6: parse error on line 6, column 4: bare " in non-quoted field (kept ["9"])
+	// line 6: parse error on line 6, column 4: bare " in non-quoted field (kept ["9" "x\"y,bad"])
 	// line 7: ["10" "Eve" "fine"]
 }
 
