@@ -191,7 +191,7 @@ func checkCollisions(names, sources []string, destIDs, canonical []int64, tp tic
 		count[id]++
 	}
 	var lines []string
-	n := 0
+	n, fromTicketPlatform := 0, 0
 	for i, id := range destIDs {
 		why := ""
 		switch {
@@ -203,6 +203,9 @@ func checkCollisions(names, sources []string, destIDs, canonical []int64, tp tic
 			continue
 		}
 		n++
+		if sources[i] == SourceTicketPlatform {
+			fromTicketPlatform++
+		}
 		if len(lines) < 10 {
 			lines = append(lines, fmt.Sprintf("  %q (chat id %d, source %s): id %d %s", names[i], canonical[i], sources[i], id, why))
 		}
@@ -214,8 +217,14 @@ func checkCollisions(names, sources []string, destIDs, canonical []int64, tp tic
 	for offset <= tp.maxID && offset <= math.MaxInt64/10 {
 		offset *= 10
 	}
-	return &Error{Code: ExitConflict, Msg: fmt.Sprintf(
-		"%d merged users collide on their destination id; nothing was written. First %d:\n%s\n"+
-			"Rerun merge-users with --chat-id-offset %d to move every chat id past the ticket platform's largest id (%d).",
-		n, len(lines), strings.Join(lines, "\n"), offset, tp.maxID)}
+	msg := fmt.Sprintf("%d merged users collide on their destination id; nothing was written. First %d:\n%s\n"+
+		"Rerun merge-users with --chat-id-offset %d to move every chat id past the ticket platform's largest id (%d).",
+		n, len(lines), strings.Join(lines, "\n"), offset, tp.maxID)
+	if fromTicketPlatform > 0 {
+		// No offset moves a ticket platform id: the export itself gives
+		// one id to two emails.
+		msg += fmt.Sprintf("\n%d of them come from the ticket platform, whose export %s gives one id to two emails: no offset clears that; fix that file first.",
+			fromTicketPlatform, tp.path)
+	}
+	return &Error{Code: ExitConflict, Msg: msg}
 }
