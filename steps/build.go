@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/go-gota/gota/dataframe"
 	"github.com/migrate-tool/migrate/frame"
 )
 
@@ -76,17 +75,13 @@ func Build(ctx context.Context, env *Env) (Counts, error) {
 	for i, id := range c.Author {
 		a.comments.author[i] = dest[id]
 	}
-	names := frame.Column(merged, "name")
-	emails := frame.Column(merged, "email")
-	ids, _ := frame.Cast(merged, "id", frame.ParseID)
-	sources := frame.Column(merged, "source")
-	for i := range names {
-		if o.ExistingUsers == "skip" && sources[i] == SourceTicketPlatform {
+	for i, name := range merged.names {
+		if o.ExistingUsers == "skip" && merged.sources[i] == SourceTicketPlatform {
 			continue
 		}
-		a.users.name = append(a.users.name, names[i])
-		a.users.email = append(a.users.email, emails[i])
-		a.users.id = append(a.users.id, ids[i])
+		a.users.name = append(a.users.name, name)
+		a.users.email = append(a.users.email, merged.emails[i])
+		a.users.id = append(a.users.id, merged.ids[i])
 	}
 	if !fixed {
 		mtime = a.newest()
@@ -153,46 +148,52 @@ func sourceDateEpoch(env *Env) (int64, bool, error) {
 	return t, true, nil
 }
 
-func loadMerged(env *Env) (dataframe.DataFrame, error) {
-	if env.merged != nil {
-		return *env.merged, nil
-	}
+// mergedTable is merged_users.csv, read and checked once.
+type mergedTable struct {
+	names, emails, sources []string
+	ids                    []int64   // destination ids
+	chatIDs                [][]int64 // the chat ids of each user
+}
+
+// loadMerged takes the merged users from memory when merge-users ran in this
+// process, else from merged_users.csv.
+func loadMerged(env *Env) (*mergedTable, error) {
 	path := filepath.Join(env.Opt.WorkDir, MergedUsersFile)
-	f, err := os.Open(path)
+	df, line, err := readFrame(env.merged, path, mergedColumns, "merge-users")
 	if err != nil {
-		return dataframe.DataFrame{}, Usagef("cannot read the merged users: %v (run the merge-users step first)", err)
+		return nil, err
 	}
-	defer f.Close()
-	df, err := frame.ReadCSV(f, path, mergedColumns, frame.ReadOptions{})
-	if err != nil {
-		return dataframe.DataFrame{}, Usagef("%v (rerun the merge-users step)", err)
+	ids, bad := frame.Cast(df, "id", frame.ParseID)
+	if len(bad) > 0 {
+		return nil, Usagef("%s: line %d: id %q is not a valid id (rerun the merge-users step)", path, line(bad[0]), frame.Column(df, "id")[bad[0]])
 	}
-	if _, bad := frame.Cast(df, "id", frame.ParseID); len(bad) > 0 {
-		return dataframe.DataFrame{}, Usagef("%s: line %d: id %q is not a valid id (rerun the merge-users step)", path, bad[0]+2, frame.Column(df, "id")[bad[0]])
+	lists, bad := frame.Cast(df, "chat_ids", parseChatIDs)
+	if len(bad) > 0 {
+		return nil, Usagef("%s: line %d: chat_ids is not a list of ids (rerun the merge-users step)", path, line(bad[0]))
 	}
-	return df, nil
+	return &mergedTable{
+		names:   frame.Column(df, "name"),
+		emails:  frame.Column(df, "email"),
+		sources: frame.Column(df, "source"),
+		ids:     ids,
+		chatIDs: lists,
+	}, nil
 }
 
 // destinationIDs maps every chat id to its user's destination id, and checks
 // that every chat id of the chat data has one.
-func destinationIDs(merged dataframe.DataFrame, s *Scan, env *Env) (map[int64]int64, error) {
-	path := filepath.Join(env.Opt.WorkDir, MergedUsersFile)
-	ids, _ := frame.Cast(merged, "id", frame.ParseID)
-	lists, bad := frame.Cast(merged, "chat_ids", parseChatIDs)
-	if len(bad) > 0 {
-		return nil, Usagef("%s: line %d: chat_ids is not a list of ids (rerun the merge-users step)", path, bad[0]+2)
-	}
-	dest := make(map[int64]int64, len(ids))
-	for i, list := range lists {
+func destinationIDs(merged *mergedTable, s *Scan, env *Env) (map[int64]int64, error) {
+	dest := make(map[int64]int64, len(merged.ids))
+	for i, list := range merged.chatIDs {
 		for _, c := range list {
-			dest[c] = ids[i]
+			dest[c] = merged.ids[i]
 		}
 	}
 	for _, u := range s.Users {
 		for _, c := range u.ChatIDs {
 			if _, ok := dest[c]; !ok {
 				return nil, Usagef("%s has no user for chat id %d, first seen on line %d of %s: it was made from other chat data; rerun chat-users and merge-users",
-					path, c, u.firstLine, s.File)
+					filepath.Join(env.Opt.WorkDir, MergedUsersFile), c, u.firstLine, s.File)
 			}
 		}
 	}
@@ -200,7 +201,8 @@ func destinationIDs(merged dataframe.DataFrame, s *Scan, env *Env) (map[int64]in
 }
 
 // writeRejects writes rejects.csv: record, line, reason and the raw values.
-// The raw values of ticket_rejected records are read again from the file.
+// The raw values of records rejected after parsing (conflicting_duplicate,
+// ticket_rejected) are read again from the file.
 func writeRejects(path string, s *Scan) error {
 	if err := refillRejects(s); err != nil {
 		return err

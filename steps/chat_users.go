@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -75,6 +76,26 @@ func writeFrame(path string, df dataframe.DataFrame) error {
 		return Failf("cannot write %s: %v", path, err)
 	}
 	return f.Commit()
+}
+
+// readFrame is a table that one step writes and a later one reads: the
+// DataFrame held in memory when the writing step ran in this process, else
+// the file. line gives the file line of a row, for error messages.
+func readFrame(mem *dataframe.DataFrame, path string, cols []string, writer string) (df dataframe.DataFrame, line func(row int) int, err error) {
+	if mem != nil {
+		// Rows written from memory are one line each, after the header.
+		return *mem, func(row int) int { return row + 2 }, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return df, nil, Usagef("cannot read %s: %v (run the %s step first)", filepath.Base(path), err, writer)
+	}
+	defer f.Close()
+	df, lines, err := frame.ReadCSVLines(f, path, cols, frame.ReadOptions{})
+	if err != nil {
+		return df, nil, Usagef("%v (rerun the %s step)", err, writer)
+	}
+	return df, func(row int) int { return lines[row] }, nil
 }
 
 // parseChatIDs reads the space-separated chat_ids column.

@@ -64,6 +64,9 @@ func MergeUsers(ctx context.Context, env *Env) (Counts, error) {
 			}
 			destIDs[i] = chat.ids[i] + env.Opt.ChatIDOffset
 			sources[i] = SourceChat
+			// chat_platform_users.csv does not say whether a user was ever
+			// observed with a name or an email; only such a user has no
+			// email and the defaulted name (SPEC section 5).
 			if emails[i] == "" && names[i] == "Chat user "+strconv.FormatInt(chat.ids[i], 10) {
 				sources[i] = SourcePlaceholder
 			}
@@ -103,28 +106,18 @@ type chatUserTable struct {
 
 func loadChatUsers(env *Env) (chatUserTable, error) {
 	path := filepath.Join(env.Opt.WorkDir, ChatUsersFile)
-	var df dataframe.DataFrame
-	if env.chatUsers != nil {
-		df = *env.chatUsers
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return chatUserTable{}, Usagef("cannot read the chat users: %v (run the chat-users step first)", err)
-		}
-		defer f.Close()
-		df, err = frame.ReadCSV(f, path, chatUserColumns, frame.ReadOptions{})
-		if err != nil {
-			return chatUserTable{}, Usagef("%v (rerun the chat-users step)", err)
-		}
+	df, line, err := readFrame(env.chatUsers, path, chatUserColumns, "chat-users")
+	if err != nil {
+		return chatUserTable{}, err
 	}
 	ids, bad := frame.Cast(df, "id", frame.ParseID)
 	if len(bad) > 0 {
 		return chatUserTable{}, Usagef("%s: line %d: id %q is not a valid id (rerun the chat-users step)",
-			path, bad[0]+2, frame.Column(df, "id")[bad[0]])
+			path, line(bad[0]), frame.Column(df, "id")[bad[0]])
 	}
 	if _, bad := frame.Cast(df, "chat_ids", parseChatIDs); len(bad) > 0 {
 		return chatUserTable{}, Usagef("%s: line %d: chat_ids %q is not a list of ids (rerun the chat-users step)",
-			path, bad[0]+2, frame.Column(df, "chat_ids")[bad[0]])
+			path, line(bad[0]), frame.Column(df, "chat_ids")[bad[0]])
 	}
 	return chatUserTable{df: df, ids: ids}, nil
 }
