@@ -65,11 +65,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, quiet bool) error {
 	opt.APIURL = api.URL
 	opt.Steps = []string{"all"}
 	opt.Quiet = quiet
-	selected, err := steps.Select(opt.Steps, &opt)
-	if err != nil {
-		return err
-	}
-	env := &steps.Env{
+	err = runSteps(ctx, &steps.Env{
 		Opt:      opt,
 		Stdout:   stdout,
 		Stderr:   stderr,
@@ -77,11 +73,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, quiet bool) error {
 		Getenv:   demoGetenv,
 		Sleep:    demoSleep,
 		Progress: steps.NewProgress(stderr, quiet),
-	}
-	reports, err := steps.Run(ctx, env, selected)
-	if len(reports) > 0 {
-		steps.PrintSummary(stdout, reports)
-	}
+	})
 	if err != nil {
 		return err
 	}
@@ -104,14 +96,7 @@ func demoGetenv(name string) string {
 
 // demoSleep waits at most demoMaxWait, or until ctx is done.
 func demoSleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(min(d, demoMaxWait))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return steps.SleepContext(ctx, min(d, demoMaxWait))
 }
 
 func copySample(name, dst string) error {

@@ -118,21 +118,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	opt.NullValues = strings.Split(*nulls, ",")
 	opt.Steps = strings.Split(stepList, ",")
-	selected, err := steps.Select(opt.Steps, &opt)
-	if err != nil {
-		return err
-	}
-	env := &steps.Env{
+	return runSteps(ctx, &steps.Env{
 		Opt:      opt,
 		Stdout:   stdout,
 		Stderr:   stderr,
 		Now:      time.Now(),
 		Getenv:   getenv,
 		Progress: steps.NewProgress(stderr, opt.Quiet),
+	})
+}
+
+// runSteps runs the steps env.Opt.Steps names and prints the summary of those
+// that finished, even when a later one failed.
+func runSteps(ctx context.Context, env *steps.Env) error {
+	selected, err := steps.Select(env.Opt.Steps, &env.Opt)
+	if err != nil {
+		return err
 	}
 	reports, err := steps.Run(ctx, env, selected)
 	if len(reports) > 0 {
-		steps.PrintSummary(stdout, reports)
+		steps.PrintSummary(env.Stdout, reports)
 	}
 	return err
 }

@@ -184,7 +184,7 @@ func newFetcher(env *Env) (*fetcher, error) {
 
 	sleep := env.Sleep
 	if sleep == nil {
-		sleep = sleepContext
+		sleep = SleepContext
 	}
 	f.pacer = pacer{
 		retries: max(opt.Retries, 0),
@@ -870,8 +870,8 @@ func roundWait(d time.Duration) time.Duration {
 	return d.Round(time.Millisecond)
 }
 
-// sleepContext waits d, or less when ctx is done.
-func sleepContext(ctx context.Context, d time.Duration) error {
+// SleepContext waits d, or less when ctx is done: the real Env.Sleep.
+func SleepContext(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

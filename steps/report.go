@@ -81,7 +81,7 @@ var stepOrder = []string{"fetch-users", "chat-users", "merge-users", "build", "v
 // keeping the objects of other steps as they were.
 func WriteReport(dir string, reports []StepReport) error {
 	path := filepath.Join(dir, ReportFile)
-	old := map[string]sonicRaw{}
+	old := map[string]rawJSON{}
 	if data, err := os.ReadFile(path); err == nil {
 		// A report that cannot be read is replaced, not fatal: it only holds counts.
 		_ = sonic.Unmarshal(data, &old)
@@ -122,8 +122,6 @@ func WriteReport(dir string, reports []StepReport) error {
 	}
 	return f.Commit()
 }
-
-type sonicRaw = rawJSON
 
 // rawJSON keeps a JSON value as it was read.
 type rawJSON []byte

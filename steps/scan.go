@@ -114,13 +114,11 @@ type Scan struct {
 
 // ChatUser is one person of the chat platform: the chat ids linked by email.
 type ChatUser struct {
-	Name    string
-	Email   string // normalized; "" when none was observed
-	ID      int64  // canonical chat id: the one observed first
-	ChatIDs []int64
-	// Placeholder is set when the user was never observed with a name or an email.
-	Placeholder bool
-	firstLine   int
+	Name      string
+	Email     string // normalized; "" when none was observed
+	ID        int64  // canonical chat id: the one observed first
+	ChatIDs   []int64
+	firstLine int
 }
 
 // Comments are the kept valid messages in record order, one column per field.
@@ -595,7 +593,6 @@ func (g *userGraph) users() ([]ChatUser, int) {
 			u.Name = a.email[:strings.IndexByte(a.email, '@')]
 		default:
 			u.Name = "Chat user " + strconv.FormatInt(root.id, 10)
-			u.Placeholder = true
 			defaulted++
 		}
 		users[k] = u
@@ -681,7 +678,7 @@ func (m *messageSet) comment(s *Scan, rec int, id int64, ticket int32, author, c
 	return true
 }
 
-// finish rejects the kept messages of rejected tickets and drops the maps.
+// finish rejects the kept messages of rejected tickets and drops the id tables.
 func (m *messageSet) finish(s *Scan) {
 	c := &s.Comments
 	keep := 0
