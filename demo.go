@@ -11,6 +11,9 @@ import (
 
 	"github.com/migrate-tool/migrate/fakeapi"
 	"github.com/migrate-tool/migrate/fixtures"
+	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/progress"
+	"github.com/migrate-tool/migrate/internal/workspace"
 	"github.com/migrate-tool/migrate/steps"
 )
 
@@ -51,7 +54,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, quiet bool) error {
 		Every429: demoEvery429,
 	})
 	if err != nil {
-		return steps.Failf("demo: %v", err)
+		return fail.Failf("demo: %v", err)
 	}
 	defer api.Close()
 	if !quiet {
@@ -72,13 +75,13 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, quiet bool) error {
 		Now:      time.Now(),
 		Getenv:   demoGetenv,
 		Sleep:    demoSleep,
-		Progress: steps.NewProgress(stderr, quiet),
+		Progress: progress.New(stderr, quiet),
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "The archive is %s; the counts are in %s.\n",
-		opt.ArchivePath(), filepath.Join(demoDir, steps.ReportFile))
+		opt.ArchivePath(), filepath.Join(demoDir, workspace.ReportFile))
 	return nil
 }
 
@@ -102,18 +105,18 @@ func demoSleep(ctx context.Context, d time.Duration) error {
 func copySample(name, dst string) error {
 	data, err := fs.ReadFile(fixtures.Sample, name)
 	if err != nil {
-		return steps.Failf("demo: the bundled sample lacks %s: %v", name, err)
+		return fail.Failf("demo: the bundled sample lacks %s: %v", name, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return steps.Failf("demo: cannot create %s: %v", filepath.Dir(dst), err)
+		return fail.Failf("demo: cannot create %s: %v", filepath.Dir(dst), err)
 	}
-	f, err := steps.CreateAtomic(dst)
+	f, err := workspace.CreateAtomic(dst)
 	if err != nil {
 		return err
 	}
 	defer f.Abort()
 	if _, err := f.Write(data); err != nil {
-		return steps.Failf("demo: cannot write %s: %v", dst, err)
+		return fail.Failf("demo: cannot write %s: %v", dst, err)
 	}
 	return f.Commit()
 }
@@ -122,12 +125,12 @@ func loadSampleUsers() ([]fakeapi.User, error) {
 	const name = "sample/ticket_platform_users.csv"
 	f, err := fixtures.Sample.Open(name)
 	if err != nil {
-		return nil, steps.Failf("demo: the bundled sample lacks %s: %v", name, err)
+		return nil, fail.Failf("demo: the bundled sample lacks %s: %v", name, err)
 	}
 	defer f.Close()
 	users, err := fakeapi.LoadUsersCSV(f)
 	if err != nil {
-		return nil, steps.Failf("demo: the bundled %s: %v", name, err)
+		return nil, fail.Failf("demo: the bundled %s: %v", name, err)
 	}
 	return users, nil
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/migrate-tool/migrate/fakeapi"
+	"github.com/migrate-tool/migrate/internal/workspace"
 	"github.com/migrate-tool/migrate/steps"
 )
 
@@ -23,7 +24,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("runDemo: %v\nstderr:\n%s", err, stderr.String())
 	}
 
-	for _, name := range []string{"chat_data.csv", steps.ArchiveFile, steps.ReportFile, steps.TicketUsersFile} {
+	for _, name := range []string{"chat_data.csv", workspace.ArchiveFile, workspace.ReportFile, workspace.TicketUsersFile} {
 		if info, err := os.Stat(filepath.Join(demoDir, name)); err != nil || info.Size() == 0 {
 			t.Errorf("%s/%s: %v, want a non-empty file", demoDir, name, err)
 		}
@@ -32,7 +33,7 @@ func TestDemo(t *testing.T) {
 		t.Errorf("%s left behind after the fetch completed", steps.FetchDir)
 	}
 
-	data, err := os.ReadFile(filepath.Join(demoDir, steps.ReportFile))
+	data, err := os.ReadFile(filepath.Join(demoDir, workspace.ReportFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestDemo(t *testing.T) {
 	}
 
 	// The users fetched are the sample's, in its order.
-	f, err := os.Open(filepath.Join(demoDir, steps.TicketUsersFile))
+	f, err := os.Open(filepath.Join(demoDir, workspace.TicketUsersFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestDemo(t *testing.T) {
 		t.Errorf("stderr does not show the retry:\n%s", stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"fetch-users  retries", filepath.Join(demoDir, steps.ArchiveFile)} {
+	for _, want := range []string{"fetch-users  retries", filepath.Join(demoDir, workspace.ArchiveFile)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/migrate-tool/migrate/steps"
+	"github.com/migrate-tool/migrate/internal/fail"
 )
 
 var update = flag.Bool("update", false, "update golden files")
@@ -75,7 +75,7 @@ func runCase(t *testing.T, dir string) map[string][]byte {
 	}
 	err = run(context.Background(), args, &stdout, &stderr, getenv)
 	out := map[string][]byte{}
-	status := steps.ExitCode(err)
+	status := fail.Code(err)
 	msg := ""
 	if err != nil {
 		msg = strings.ReplaceAll(err.Error(), work, "{work}")

@@ -14,7 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/migrate-tool/migrate/steps"
+	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
 // hostileCase is what a folder under fixtures/hostile expects, read from its
@@ -94,9 +95,9 @@ var stepOutputs = []struct {
 	step  string
 	files []string
 }{
-	{"chat-users", []string{steps.ChatUsersFile}},
-	{"merge-users", []string{steps.MergedUsersFile}},
-	{"build", []string{steps.RejectsFile, steps.ArchiveFile}},
+	{"chat-users", []string{workspace.ChatUsersFile}},
+	{"merge-users", []string{workspace.MergedUsersFile}},
+	{"build", []string{workspace.RejectsFile, workspace.ArchiveFile}},
 	{"verify", nil},
 }
 
@@ -134,7 +135,7 @@ func TestHostileInput(t *testing.T) {
 			}, c.args...)
 
 			err := runNoPanic(t, args)
-			status := steps.ExitCode(err)
+			status := fail.Code(err)
 			msg := ""
 			if err != nil {
 				msg = err.Error()
@@ -160,7 +161,7 @@ func TestHostileInput(t *testing.T) {
 			}
 			if _, ok := report["build"]; ok {
 				checkReconciliation(t, work, report, c.rejects)
-				rejects, _ := os.ReadFile(filepath.Join(work, steps.RejectsFile))
+				rejects, _ := os.ReadFile(filepath.Join(work, workspace.RejectsFile))
 				for _, text := range c.kept {
 					if !strings.Contains(string(rejects), text) {
 						t.Errorf("rejects.csv lost %q:\n%s", text, rejects)
@@ -264,7 +265,7 @@ func checkNoHalfWritten(t *testing.T, work string, runErr error) {
 
 func readReport(t *testing.T, work string) map[string]any {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(work, steps.ReportFile))
+	raw, err := os.ReadFile(filepath.Join(work, workspace.ReportFile))
 	if os.IsNotExist(err) {
 		return map[string]any{}
 	}
@@ -320,7 +321,7 @@ func checkReconciliation(t *testing.T, work string, report map[string]any, want 
 	if sum != rejected {
 		t.Errorf("rejected by reason add up to %v, rejected_records is %v", sum, rejected)
 	}
-	f, err := os.Open(filepath.Join(work, steps.RejectsFile))
+	f, err := os.Open(filepath.Join(work, workspace.RejectsFile))
 	if err != nil {
 		t.Fatal(err)
 	}

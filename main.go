@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/progress"
 	"github.com/migrate-tool/migrate/steps"
 	"github.com/spf13/pflag"
 )
@@ -30,7 +32,7 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "migrate:", err)
 	}
-	os.Exit(steps.ExitCode(err))
+	os.Exit(fail.Code(err))
 }
 
 const usageHead = `migrate carries the chat platform's history and the ticket platform's users
@@ -97,10 +99,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
-		return steps.Usagef("%v (see migrate --help)", err)
+		return fail.Usagef("%v (see migrate --help)", err)
 	}
 	if fs.NArg() > 0 {
-		return steps.Usagef("unexpected argument %q: every input is given with a flag (see migrate --help)", fs.Arg(0))
+		return fail.Usagef("unexpected argument %q: every input is given with a flag (see migrate --help)", fs.Arg(0))
 	}
 	if demo {
 		return runDemo(ctx, stdout, stderr, opt.Quiet)
@@ -108,11 +110,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
-			return steps.Failf("cannot write the CPU profile: %v", err)
+			return fail.Failf("cannot write the CPU profile: %v", err)
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return steps.Failf("cannot start the CPU profile: %v", err)
+			return fail.Failf("cannot start the CPU profile: %v", err)
 		}
 		defer pprof.StopCPUProfile()
 	}
@@ -124,7 +126,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		Stderr:   stderr,
 		Now:      time.Now(),
 		Getenv:   getenv,
-		Progress: steps.NewProgress(stderr, opt.Quiet),
+		Progress: progress.New(stderr, opt.Quiet),
 	})
 }
 

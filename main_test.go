@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/migrate-tool/migrate/internal/fail"
 	"github.com/migrate-tool/migrate/steps"
 	"github.com/spf13/pflag"
 )
@@ -33,32 +34,37 @@ func TestCLIExitStatus(t *testing.T) {
 		name   string
 		args   []string
 		status int
-		msg    string
+		msg    string // a substring of the message, or
+		flag   string // the flag of the *steps.OptionError it wraps
 	}{
-		{"one dash steps", []string{"-steps", "chat-users,merge-users,build", "--quiet"}, 0, ""},
-		{"one dash with =", []string{"-steps=chat-users", "-quiet"}, 0, ""},
-		{"unknown step", []string{"--steps", "chat-users,bild"}, 2, `unknown step "bild"`},
-		{"empty steps", []string{"--steps", ""}, 2, "--steps is empty"},
-		{"batch size too big", []string{"--steps", "all", "--batch-size", "101", "--quiet"}, 2, "--batch-size must be 1 to 100"},
-		{"batch size zero", []string{"--steps", "all", "--batch-size", "0", "--quiet"}, 2, "--batch-size must be 1 to 100"},
-		{"body format", []string{"--steps", "all", "--body-format", "markdown", "--quiet"}, 2, "--body-format must be text or html"},
-		{"existing users", []string{"--steps", "all", "--existing-users", "drop", "--quiet"}, 2, "--existing-users must be include or skip"},
-		{"negative offset", []string{"--steps", "all", "--chat-id-offset", "-1", "--quiet"}, 2, "--chat-id-offset must be 0 or more"},
-		{"offset overflow", []string{"--steps", "all", "--chat-id-offset", "9223372036854775800", "--quiet"}, 2, "past the largest possible id"},
-		{"bad timezone", []string{"--steps", "all", "--timezone", "Mars/Olympus", "--quiet"}, 2, "--timezone"},
-		{"unknown flag", []string{"--stepz", "all"}, 2, "unknown flag"},
-		{"stray argument", []string{"--steps", "all", "extra"}, 2, `unexpected argument "extra"`},
-		{"missing chat csv", []string{"--steps", "chat-users", "--chat-csv", "nope.csv"}, 2, "nope.csv"},
-		{"build before merge", []string{"--steps", "build", "--quiet"}, 2, "run the merge-users step first"},
+		{"one dash steps", []string{"-steps", "chat-users,merge-users,build", "--quiet"}, 0, "", ""},
+		{"one dash with =", []string{"-steps=chat-users", "-quiet"}, 0, "", ""},
+		{"unknown step", []string{"--steps", "chat-users,bild"}, 2, `unknown step "bild"`, ""},
+		{"empty steps", []string{"--steps", ""}, 2, "--steps is empty", ""},
+		{"batch size too big", []string{"--steps", "all", "--batch-size", "101", "--quiet"}, 2, "", "batch-size"},
+		{"batch size zero", []string{"--steps", "all", "--batch-size", "0", "--quiet"}, 2, "", "batch-size"},
+		{"body format", []string{"--steps", "all", "--body-format", "markdown", "--quiet"}, 2, "", "body-format"},
+		{"existing users", []string{"--steps", "all", "--existing-users", "drop", "--quiet"}, 2, "", "existing-users"},
+		{"negative offset", []string{"--steps", "all", "--chat-id-offset", "-1", "--quiet"}, 2, "", "chat-id-offset"},
+		{"offset overflow", []string{"--steps", "all", "--chat-id-offset", "9223372036854775800", "--quiet"}, 2, "past the largest possible id", ""},
+		{"bad timezone", []string{"--steps", "all", "--timezone", "Mars/Olympus", "--quiet"}, 2, "", "timezone"},
+		{"unknown flag", []string{"--stepz", "all"}, 2, "unknown flag", ""},
+		{"stray argument", []string{"--steps", "all", "extra"}, 2, `unexpected argument "extra"`, ""},
+		{"missing chat csv", []string{"--steps", "chat-users", "--chat-csv", "nope.csv"}, 2, "nope.csv", ""},
+		{"build before merge", []string{"--steps", "build", "--quiet"}, 2, "run the merge-users step first", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := runArgs(t, t.TempDir(), tt.args...)
-			if got := steps.ExitCode(err); got != tt.status {
+			if got := fail.Code(err); got != tt.status {
 				t.Fatalf("exit status %d, want %d (err: %v)", got, tt.status, err)
 			}
 			if tt.msg != "" && (err == nil || !strings.Contains(err.Error(), tt.msg)) {
 				t.Errorf("error %v, want it to contain %q", err, tt.msg)
+			}
+			var oe *steps.OptionError
+			if tt.flag != "" && (!errors.As(err, &oe) || oe.Flag != tt.flag || !errors.Is(err, steps.ErrBadOption)) {
+				t.Errorf("error %v, want a bad --%s", err, tt.flag)
 			}
 		})
 	}

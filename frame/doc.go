@@ -1,8 +1,16 @@
-// Package frame is the small pandas-like layer of migrate over gota
-// DataFrames: a fast streaming CSV Reader, and the verbs the steps need
-// (ReadCSV, Rename, Cast, DropNA, DropDuplicates, LeftJoin, WriteCSV) written
-// with one pass per column and hash maps where gota would read every record
-// twice or compare every row with every row.
+// Package frame is where migrate's data frames live, and the pandas verbs
+// its steps use on them:
+//
+//   - the user tables are gota DataFrames of String columns, with ReadCSV,
+//     Rename, Cast, DropNA, DropDuplicates, LeftJoin, Select, Assign and
+//     WriteCSV written with one pass per column and hash maps where gota
+//     would read every record twice or compare every row with every row;
+//   - the millions of messages are columnar frames of typed columns
+//     (Comments, Tickets: one slice per column), with the verbs Filter,
+//     Take, Map (a hash left join on an id), FirstSeen (drop_duplicates
+//     keeping the first, fed while the export streams in) and Chunks (the
+//     slicing into files of 100), none of which makes a call per cell;
+//   - Reader, a fast streaming CSV reader that both are read with.
 //
 // Every frame holds String columns only: no type detection, so an id written
 // "00076" stays "00076" until Cast parses it on purpose. gota reads the
@@ -33,9 +41,10 @@
 //
 //	users, err := frame.ReadCSV(f, "chat_platform_users.csv", []string{"name", "email", "id"}, frame.ReadOptions{})
 //	ticket, err := frame.ReadCSV(g, "ticket_platform_users.csv", []string{"id", "email"}, frame.ReadOptions{})
-//	ticket, _ = frame.DropDuplicates(ticket, true, "email")
-//	merged, matched := frame.LeftJoin(users, ticket, "email", "_ticket")
+//	ticket, _, err = frame.DropDuplicates(ticket, "email")
+//	merged, err := frame.LeftJoin(users, ticket, "email", "_ticket")
 //
-// where merged has the columns name, email, id, id_ticket, and matched[i]
-// tells whether user i found a ticket platform user with its email.
+// where merged has the columns name, email, id, id_ticket and _merge, which
+// says "both" where user i found a ticket platform user with its email and
+// "left_only" where not, as pandas merge(indicator=True) does.
 package frame

@@ -44,14 +44,27 @@ func ExampleLeftJoin() {
 		fmt.Println(err)
 		return
 	}
-	merged, matched := frame.LeftJoin(users, ticket, "email", "_ticket")
-	fmt.Println(matched)
+	merged, err := frame.LeftJoin(users, ticket, "email", "_ticket")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	if err := frame.WriteCSV(os.Stdout, merged); err != nil {
 		fmt.Println(err)
 	}
 	// Output:
-	// [true false]
-	// name,email,id,id_ticket
-	// Ann,ann@x.org,1,500
-	// Bob,,2,
+	// name,email,id,id_ticket,_merge
+	// Ann,ann@x.org,1,500,both
+	// Bob,,2,,left_only
+}
+
+func ExampleChunks() {
+	ids := []int64{11, 12, 13, 14, 15}
+	for n, run := range frame.Chunks(len(ids), 2) {
+		fmt.Printf("backup_tickets_%d.json: %v\n", n+1, ids[run[0]:run[1]])
+	}
+	// Output:
+	// backup_tickets_1.json: [11 12]
+	// backup_tickets_2.json: [13 14]
+	// backup_tickets_3.json: [15]
 }

@@ -22,6 +22,10 @@ import (
 	"time"
 
 	"github.com/bytedance/sonic"
+	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/progress"
+	"github.com/migrate-tool/migrate/internal/report"
+	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
 // The ticket platform's users endpoint, below --api-url (SPEC section 8).
@@ -63,9 +67,9 @@ type apiUser struct {
 // kept raw to tell an absent next_page (ask for page N+1) from a null one
 // (the last page).
 type usersPage struct {
-	Users    *[]apiUser `json:"users"`
-	Count    *int64     `json:"count"`
-	NextPage rawJSON    `json:"next_page"`
+	Users    *[]apiUser      `json:"users"`
+	Count    *int64          `json:"count"`
+	NextPage json.RawMessage `json:"next_page"`
 }
 
 // savedPage is one fetched page as kept in FetchDir until the step completes.
@@ -102,7 +106,7 @@ type fetchSource struct {
 // the fix is the user's; other 4xx stop with exit status 1. The counts are
 // pages (every page read, the empty page that ends the paging included),
 // users and retries.
-func FetchUsers(ctx context.Context, env *Env) (Counts, error) {
+func FetchUsers(ctx context.Context, env *Env, _ *Memo) (report.Counts, error) {
 	if t := env.Opt.TicketUsers; t != "" {
 		if _, err := os.Stat(t); err == nil {
 			if !env.Opt.Quiet && env.Stderr != nil {
@@ -131,7 +135,7 @@ type fetcher struct {
 	concurrency int
 	pacer       pacer
 	dir         string
-	task        *Task
+	task        *progress.Task
 
 	retries atomic.Int64
 	noteMu  sync.Mutex
@@ -153,7 +157,7 @@ func newFetcher(env *Env) (*fetcher, error) {
 	}
 	f.secrets = secretForms(f.user, f.password)
 	if opt.APIURL == "" {
-		return f, Usagef("fetch-users needs the ticket platform's address: give --api-url URL, or an existing export with --ticket-users FILE")
+		return f, fail.Usagef("fetch-users needs the ticket platform's address: give --api-url URL, or an existing export with --ticket-users FILE")
 	}
 	var missing []string
 	if f.user == "" {
@@ -163,7 +167,7 @@ func newFetcher(env *Env) (*fetcher, error) {
 		missing = append(missing, EnvAPIPassword)
 	}
 	if len(missing) > 0 {
-		return f, Usagef("fetch-users needs the ticket platform's credentials in the environment, and %s is not set: export %s and %s (never on the command line), or give an existing export with --ticket-users FILE",
+		return f, fail.Usagef("fetch-users needs the ticket platform's credentials in the environment, and %s is not set: export %s and %s (never on the command line), or give an existing export with --ticket-users FILE",
 			strings.Join(missing, " and "), EnvAPIUser, EnvAPIPassword)
 	}
 	base, err := parseAPIURL(opt.APIURL)
@@ -204,16 +208,16 @@ func newFetcher(env *Env) (*fetcher, error) {
 func parseAPIURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, Usagef("--api-url %q is not an http or https address such as https://support.example.com", raw)
+		return nil, fail.Usagef("--api-url %q is not an http or https address such as https://support.example.com", raw)
 	}
 	if u.User != nil {
-		return nil, Usagef("--api-url must not carry credentials (user:password@): remove them and set %s and %s in the environment instead", EnvAPIUser, EnvAPIPassword)
+		return nil, fail.Usagef("--api-url must not carry credentials (user:password@): remove them and set %s and %s in the environment instead", EnvAPIUser, EnvAPIPassword)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, Usagef("--api-url %s must not have a query or fragment: give the address the API's /api/v1/ path starts below", u.Redacted())
+		return nil, fail.Usagef("--api-url %s must not have a query or fragment: give the address the API's /api/v1/ path starts below", u.Redacted())
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return nil, Usagef("--api-url %s is plain http to another machine: Basic auth would send the password unencrypted; use https (plain http is allowed only to localhost)", u.Redacted())
+		return nil, fail.Usagef("--api-url %s is plain http to another machine: Basic auth would send the password unencrypted; use https (plain http is allowed only to localhost)", u.Redacted())
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	u.Path = strings.TrimRight(u.Path, "/")
@@ -253,11 +257,11 @@ func originPort(u *url.URL) string {
 // another host, scheme or port.
 func (f *fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if !sameOrigin(f.base, req.URL) {
-		return Usagef("the ticket platform redirected %s to %s, another host, scheme or port than --api-url: credentials never leave for another host; if the API really lives there, give that address with --api-url",
+		return fail.Usagef("the ticket platform redirected %s to %s, another host, scheme or port than --api-url: credentials never leave for another host; if the API really lives there, give that address with --api-url",
 			via[len(via)-1].URL.Redacted(), req.URL.Redacted())
 	}
 	if len(via) >= 10 {
-		return Failf("the ticket platform redirected %s more than 10 times", via[0].URL.Redacted())
+		return fail.Failf("the ticket platform redirected %s more than 10 times", via[0].URL.Redacted())
 	}
 	return nil
 }
@@ -270,7 +274,7 @@ func (f *fetcher) pageURL(n int) string {
 	return u.String()
 }
 
-func (f *fetcher) run(ctx context.Context) (Counts, error) {
+func (f *fetcher) run(ctx context.Context) (report.Counts, error) {
 	if err := f.prepareDir(); err != nil {
 		return nil, err
 	}
@@ -287,9 +291,9 @@ func (f *fetcher) run(ctx context.Context) (Counts, error) {
 		return nil, err
 	}
 	if err := os.RemoveAll(f.dir); err != nil {
-		return nil, Failf("fetched every page, but cannot remove %s: %v; remove it by hand", f.dir, err)
+		return nil, fail.Failf("fetched every page, but cannot remove %s: %v; remove it by hand", f.dir, err)
 	}
-	return Counts{
+	return report.Counts{
 		{"pages", len(pages)},
 		{"users", users},
 		{"retries", int(f.retries.Load())},
@@ -308,7 +312,7 @@ func (f *fetcher) prepareDir() error {
 		}
 	}
 	if err := os.RemoveAll(f.dir); err != nil {
-		return Failf("cannot clear %s, left by an earlier fetch from another address: %v", f.dir, err)
+		return fail.Failf("cannot clear %s, left by an earlier fetch from another address: %v", f.dir, err)
 	}
 	data, err := sonic.Marshal(want)
 	if err != nil {
@@ -318,13 +322,13 @@ func (f *fetcher) prepareDir() error {
 }
 
 func writeAtomic(path string, data []byte) error {
-	a, err := CreateAtomic(path)
+	a, err := workspace.CreateAtomic(path)
 	if err != nil {
 		return err
 	}
 	defer a.Abort()
 	if _, err := a.Write(data); err != nil {
-		return Failf("cannot write %s: %v", path, err)
+		return fail.Failf("cannot write %s: %v", path, err)
 	}
 	return a.Commit()
 }
@@ -346,7 +350,7 @@ func (f *fetcher) fetchAll(ctx context.Context) ([]*savedPage, error) {
 		per := int64(len(first.Users))
 		total := (*first.Count + per - 1) / per
 		if total > maxKnownPages {
-			return nil, Usagef("page 1 (%s) gives count %d with %d users a page, %d pages: more than the %d pages fetch-users reads; check --api-url",
+			return nil, fail.Usagef("page 1 (%s) gives count %d with %d users a page, %d pages: more than the %d pages fetch-users reads; check --api-url",
 				first.URL, *first.Count, per, total, maxKnownPages)
 		}
 		if f.task != nil {
@@ -373,7 +377,7 @@ func (f *fetcher) fetchAll(ctx context.Context) ([]*savedPage, error) {
 			next = f.pageURL(n)
 		}
 		if k, ok := seen[next]; ok {
-			return nil, Failf("page %d (%s) leads back to page %d (%s): the API's paging loops; check --api-url", prev.Page, prev.URL, k, next)
+			return nil, fail.Failf("page %d (%s) leads back to page %d (%s): the API's paging loops; check --api-url", prev.Page, prev.URL, k, next)
 		}
 		seen[next] = n
 		p, err := f.getPage(ctx, n, next)
@@ -439,7 +443,7 @@ feed:
 }
 
 func (f *fetcher) interrupted(page int) error {
-	return Failf("interrupted while fetching page %d; the pages fetched so far are kept in %s: rerun to fetch the rest", page, f.dir)
+	return fail.Failf("interrupted while fetching page %d; the pages fetched so far are kept in %s: rerun to fetch the rest", page, f.dir)
 }
 
 // getPage returns page n, from FetchDir when an earlier run fetched it from
@@ -498,7 +502,7 @@ func (f *fetcher) fetchPage(ctx context.Context, n int, pageURL string) (*savedP
 	case ctx.Err() != nil:
 		return nil, f.interrupted(n)
 	case errors.As(err, &gaveUp):
-		return nil, Failf("%v (%s), still failing after %d retries: the ticket platform is not answering; try again later (the pages fetched so far are kept), or raise --retries",
+		return nil, fail.Failf("%v (%s), still failing after %d retries: the ticket platform is not answering; try again later (the pages fetched so far are kept), or raise --retries",
 			gaveUp.err, pageURL, gaveUp.retries)
 	}
 	return nil, err
@@ -514,34 +518,34 @@ func (f *fetcher) try(ctx context.Context, n int, pageURL string) (page *savedPa
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, pageURL, nil)
 	if err != nil {
-		return nil, false, 0, Failf("page %d: cannot request %s: %v", n, pageURL, err)
+		return nil, false, 0, fail.Failf("page %d: cannot request %s: %v", n, pageURL, err)
 	}
 	req.SetBasicAuth(f.user, f.password)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "migrate")
 	resp, err := f.client.Do(req)
 	if err != nil {
-		var refused *Error
+		var refused *fail.Error
 		if errors.As(err, &refused) {
 			return nil, false, 0, refused
 		}
 		if ctx.Err() != nil {
 			return nil, false, 0, f.interrupted(n)
 		}
-		return nil, true, 0, Failf("page %d: %s", n, f.netProblem(err))
+		return nil, true, 0, fail.Failf("page %d: %s", n, f.netProblem(err))
 	}
 	defer resp.Body.Close()
 
 	switch code := resp.StatusCode; {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return nil, false, 0, Usagef("page %d (%s): %s: the ticket platform refused the credentials; check %s and %s, and that this account may list users",
+		return nil, false, 0, fail.Usagef("page %d (%s): %s: the ticket platform refused the credentials; check %s and %s, and that this account may list users",
 			n, pageURL, resp.Status, EnvAPIUser, EnvAPIPassword)
 	case code == http.StatusTooManyRequests || code >= 500:
 		// Drain a little so the connection can be reused.
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return nil, true, retryAfter(resp.Header, time.Now()), Failf("page %d: %s", n, resp.Status)
+		return nil, true, retryAfter(resp.Header, time.Now()), fail.Failf("page %d: %s", n, resp.Status)
 	case code < 200 || code > 299:
-		return nil, false, 0, Failf("page %d (%s): %s: the ticket platform refused the request; check --api-url", n, pageURL, resp.Status)
+		return nil, false, 0, fail.Failf("page %d (%s): %s: the ticket platform refused the request; check --api-url", n, pageURL, resp.Status)
 	}
 
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPageBytes+1))
@@ -549,10 +553,10 @@ func (f *fetcher) try(ctx context.Context, n int, pageURL string) (page *savedPa
 		if ctx.Err() != nil {
 			return nil, false, 0, f.interrupted(n)
 		}
-		return nil, true, 0, Failf("page %d: %s", n, f.netProblem(err))
+		return nil, true, 0, fail.Failf("page %d: %s", n, f.netProblem(err))
 	}
 	if len(body) > maxPageBytes {
-		return nil, false, 0, Failf("page %d (%s): the response is larger than %d MiB, not a page of users; check --api-url", n, pageURL, maxPageBytes>>20)
+		return nil, false, 0, fail.Failf("page %d (%s): the response is larger than %d MiB, not a page of users; check --api-url", n, pageURL, maxPageBytes>>20)
 	}
 	page, err = f.parsePage(n, pageURL, body)
 	return page, false, 0, err
@@ -576,29 +580,29 @@ func (f *fetcher) parsePage(n int, pageURL string, body []byte) (*savedPage, err
 	const advice = "check --api-url points at the ticket platform"
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
-		return nil, Usagef("%s: the response is empty, not JSON; %s", where, advice)
+		return nil, fail.Usagef("%s: the response is empty, not JSON; %s", where, advice)
 	}
 	if trimmed[0] != '{' {
-		return nil, Usagef("%s: the response is not a JSON object (it starts with %s); %s", where, f.snippet(trimmed), advice)
+		return nil, fail.Usagef("%s: the response is not a JSON object (it starts with %s); %s", where, f.snippet(trimmed), advice)
 	}
 	var pg usersPage
 	if err := sonic.Unmarshal(trimmed, &pg); err != nil {
 		// The decoder's own message quotes the body, which may echo the
 		// credentials: say what is wrong in our words instead.
-		return nil, Usagef("%s: %s; %s", where, f.describeBadPage(trimmed), advice)
+		return nil, fail.Usagef("%s: %s; %s", where, f.describeBadPage(trimmed), advice)
 	}
 	if pg.Users == nil {
-		return nil, Usagef("%s: the response has no \"users\" list; %s", where, advice)
+		return nil, fail.Usagef("%s: the response has no \"users\" list; %s", where, advice)
 	}
 	p := &savedPage{Page: n, URL: pageURL, Users: *pg.Users}
 	for i, u := range p.Users {
 		if u.ID <= 0 {
-			return nil, Usagef("%s: user %d of the page has no valid id (got %d): ids must be positive integers", where, i+1, u.ID)
+			return nil, fail.Usagef("%s: user %d of the page has no valid id (got %d): ids must be positive integers", where, i+1, u.ID)
 		}
 	}
 	if pg.Count != nil {
 		if *pg.Count < 0 {
-			return nil, Usagef("%s: count is %d, negative; %s", where, *pg.Count, advice)
+			return nil, fail.Usagef("%s: count is %d, negative; %s", where, *pg.Count, advice)
 		}
 		if n == 1 {
 			p.Count = pg.Count
@@ -611,7 +615,7 @@ func (f *fetcher) parsePage(n int, pageURL string, body []byte) (*savedPage, err
 	default:
 		var s string
 		if sonic.Unmarshal(next, &s) != nil {
-			return nil, Usagef("%s: next_page is %s, neither a URL nor null; %s", where, f.snippet(next), advice)
+			return nil, fail.Usagef("%s: next_page is %s, neither a URL nor null; %s", where, f.snippet(next), advice)
 		}
 		if s = strings.TrimSpace(s); s == "" {
 			p.Last = true
@@ -619,14 +623,14 @@ func (f *fetcher) parsePage(n int, pageURL string, body []byte) (*savedPage, err
 		}
 		u, err := url.Parse(s)
 		if err != nil {
-			return nil, Usagef("%s: next_page %s is not a URL; %s", where, f.snippet([]byte(s)), advice)
+			return nil, fail.Usagef("%s: next_page %s is not a URL; %s", where, f.snippet([]byte(s)), advice)
 		}
 		cur, _ := url.Parse(pageURL)
 		abs := cur.ResolveReference(u)
 		abs.User = nil
 		abs.Fragment = ""
 		if !sameOrigin(f.base, abs) {
-			return nil, Usagef("%s: next_page points to %s, another host, scheme or port than --api-url: credentials never leave for another host; if the API really lives there, give that address with --api-url",
+			return nil, fail.Usagef("%s: next_page points to %s, another host, scheme or port than --api-url: credentials never leave for another host; if the API really lives there, give that address with --api-url",
 				where, abs.Redacted())
 		}
 		p.Next = abs.String()
@@ -695,7 +699,7 @@ func (f *fetcher) snippet(b []byte) string {
 // merge-users reads. It appears under its name only once complete.
 func (f *fetcher) writeExport(pages []*savedPage) (int, error) {
 	path := f.env.Opt.TicketUsersPath()
-	a, err := CreateAtomic(path)
+	a, err := workspace.CreateAtomic(path)
 	if err != nil {
 		return 0, err
 	}
@@ -715,7 +719,7 @@ func (f *fetcher) writeExport(pages []*savedPage) (int, error) {
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
-		return 0, Failf("cannot write %s: %v", path, err)
+		return 0, fail.Failf("cannot write %s: %v", path, err)
 	}
 	return users, a.Commit()
 }
@@ -766,11 +770,7 @@ func (f *fetcher) scrub(err error) error {
 	if err == nil || f == nil || len(f.secrets) == 0 {
 		return err
 	}
-	var e *Error
-	if errors.As(err, &e) && e.Err == nil {
-		return &Error{Code: e.Code, Msg: f.redact(e.Msg)}
-	}
-	return &Error{Code: ExitCode(err), Msg: f.redact(err.Error())}
+	return &fail.Error{Code: fail.Code(err), Err: errors.New(f.redact(err.Error()))}
 }
 
 // pacer is the one retry mechanism of fetch-users: an operation reports

@@ -19,6 +19,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/progress"
+	"github.com/migrate-tool/migrate/internal/report"
+	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
 const (
@@ -217,14 +222,14 @@ func mapGetenv(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-func (r *fetchRun) run(t *testing.T) (Counts, error) {
+func (r *fetchRun) run(t *testing.T) (report.Counts, error) {
 	t.Helper()
-	return FetchUsers(context.Background(), r.env)
+	return FetchUsers(context.Background(), r.env, &Memo{})
 }
 
 func (r *fetchRun) export(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(r.env.Opt.WorkDir, TicketUsersFile))
+	data, err := os.ReadFile(filepath.Join(r.env.Opt.WorkDir, workspace.TicketUsersFile))
 	if err != nil {
 		t.Fatalf("reading the export: %v", err)
 	}
@@ -233,14 +238,14 @@ func (r *fetchRun) export(t *testing.T) string {
 
 func (r *fetchRun) noExport(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(r.env.Opt.WorkDir, TicketUsersFile)); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("%s exists after a failed fetch (stat: %v)", TicketUsersFile, err)
+	if _, err := os.Stat(filepath.Join(r.env.Opt.WorkDir, workspace.TicketUsersFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s exists after a failed fetch (stat: %v)", workspace.TicketUsersFile, err)
 	}
 }
 
-func wantCounts(t *testing.T, got Counts, pages, users, retries int) {
+func wantCounts(t *testing.T, got report.Counts, pages, users, retries int) {
 	t.Helper()
-	want := Counts{{"pages", pages}, {"users", users}, {"retries", retries}}
+	want := report.Counts{{"pages", pages}, {"users", users}, {"retries", retries}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("counts = %v, want %v", got, want)
 	}
@@ -251,7 +256,7 @@ func wantError(t *testing.T, err error, code int, parts ...string) {
 	if err == nil {
 		t.Fatalf("no error, want exit status %d mentioning %q", code, parts)
 	}
-	if got := ExitCode(err); got != code {
+	if got := fail.Code(err); got != code {
 		t.Errorf("exit status %d, want %d (error: %v)", got, code, err)
 	}
 	for _, p := range parts {
@@ -457,7 +462,7 @@ func TestFetchUsersRetriesExhausted(t *testing.T) {
 	r := newFetchRun(t, api.srv.URL)
 	r.env.Opt.Retries = 2
 	_, err := r.run(t)
-	wantError(t, err, ExitFailure, "page 1: 503 Service Unavailable", api.pageURL(1), "after 2 retries", "--retries")
+	wantError(t, err, fail.Failure, "page 1: 503 Service Unavailable", api.pageURL(1), "after 2 retries", "--retries")
 	if h := api.hitsOf(1); h != 3 {
 		t.Errorf("page 1 requested %d times, want 3 (1 + 2 retries)", h)
 	}
@@ -473,10 +478,10 @@ func TestFetchUsersRefused(t *testing.T) {
 		code   int
 		parts  []string
 	}{
-		{http.StatusUnauthorized, ExitUsage, []string{"401 Unauthorized", "refused the credentials", EnvAPIUser, EnvAPIPassword}},
-		{http.StatusForbidden, ExitUsage, []string{"403 Forbidden", "refused the credentials", EnvAPIUser, EnvAPIPassword}},
-		{http.StatusNotFound, ExitFailure, []string{"404 Not Found", "--api-url"}},
-		{http.StatusBadRequest, ExitFailure, []string{"400 Bad Request"}},
+		{http.StatusUnauthorized, fail.Usage, []string{"401 Unauthorized", "refused the credentials", EnvAPIUser, EnvAPIPassword}},
+		{http.StatusForbidden, fail.Usage, []string{"403 Forbidden", "refused the credentials", EnvAPIUser, EnvAPIPassword}},
+		{http.StatusNotFound, fail.Failure, []string{"404 Not Found", "--api-url"}},
+		{http.StatusBadRequest, fail.Failure, []string{"400 Bad Request"}},
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
@@ -530,7 +535,7 @@ func TestFetchUsersCredentialsStayHome(t *testing.T) {
 			api := newFakeUsers(t, func(w http.ResponseWriter, r *http.Request, page, hit int) { tt.answer(w, r) })
 			r := newFetchRun(t, api.srv.URL)
 			_, err := r.run(t)
-			wantError(t, err, ExitUsage, "another host, scheme or port", "--api-url")
+			wantError(t, err, fail.Usage, "another host, scheme or port", "--api-url")
 			mu.Lock()
 			defer mu.Unlock()
 			if otherHits != 0 || otherAuth != 0 {
@@ -664,7 +669,7 @@ func TestFetchUsersBadPages(t *testing.T) {
 			})
 			r := newFetchRun(t, api.srv.URL)
 			_, err := r.run(t)
-			wantError(t, err, ExitUsage, "page 1 ("+api.pageURL(1)+")", tt.want)
+			wantError(t, err, fail.Usage, "page 1 ("+api.pageURL(1)+")", tt.want)
 			if h := api.totalHits(); h != 1 {
 				t.Errorf("%d requests, want 1: a bad page is not retried", h)
 			}
@@ -697,7 +702,7 @@ func TestFetchUsersConcurrencyKeepsPageOrder(t *testing.T) {
 	})
 	r := newFetchRun(t, api.srv.URL)
 	r.env.Opt.Concurrency = 4
-	r.env.Progress = NewProgress(r.stderr, false)
+	r.env.Progress = progress.New(r.stderr, false)
 	counts, err := r.run(t)
 	if err != nil {
 		t.Fatal(err)
@@ -750,7 +755,7 @@ func TestFetchUsersPasswordNeverShown(t *testing.T) {
 			api := newFakeUsers(t, func(w http.ResponseWriter, r *http.Request, page, hit int) { tt.answer(w, r, hit) })
 			r := newFetchRun(t, api.srv.URL)
 			r.env.Opt.Retries = 1
-			r.env.Progress = NewProgress(r.stderr, false)
+			r.env.Progress = progress.New(r.stderr, false)
 			_, err := r.run(t)
 			shown := r.stdout.String() + r.stderr.String()
 			if err != nil {
@@ -787,7 +792,7 @@ func TestFetchUsersMissingCredentials(t *testing.T) {
 			r := newFetchRun(t, "https://support.example.com")
 			r.env.Getenv = mapGetenv(tt.env)
 			_, err := r.run(t)
-			wantError(t, err, ExitUsage, tt.missing, "--ticket-users")
+			wantError(t, err, fail.Usage, tt.missing, "--ticket-users")
 		})
 	}
 }
@@ -819,8 +824,8 @@ func TestParseAPIURL(t *testing.T) {
 			switch {
 			case tt.want == "" && err == nil:
 				t.Errorf("accepted as %s, want refused", u)
-			case tt.want == "" && ExitCode(err) != ExitUsage:
-				t.Errorf("refused with exit status %d, want %d", ExitCode(err), ExitUsage)
+			case tt.want == "" && fail.Code(err) != fail.Usage:
+				t.Errorf("refused with exit status %d, want %d", fail.Code(err), fail.Usage)
 			case tt.want != "" && err != nil:
 				t.Errorf("refused: %v", err)
 			case tt.want != "" && u.String() != tt.want:
@@ -833,7 +838,7 @@ func TestParseAPIURL(t *testing.T) {
 func TestFetchUsersRefusesPlainHTTPToAnotherMachine(t *testing.T) {
 	r := newFetchRun(t, "http://support.example.com")
 	_, err := r.run(t)
-	wantError(t, err, ExitUsage, "plain http", "https")
+	wantError(t, err, fail.Usage, "plain http", "https")
 }
 
 func TestSameOrigin(t *testing.T) {
@@ -1000,7 +1005,7 @@ func TestFetchUsersInterrupted(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
 	r := newFetchRun(t, api.srv.URL)
-	_, err := FetchUsers(ctx, r.env)
-	wantError(t, err, ExitFailure, "interrupted", "rerun")
+	_, err := FetchUsers(ctx, r.env, &Memo{})
+	wantError(t, err, fail.Failure, "interrupted", "rerun")
 	r.noExport(t)
 }

@@ -14,6 +14,11 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/migrate-tool/migrate/internal/chatscan"
+	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/report"
+	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
 // fuzzHeader is the fixed header FuzzPipeline puts before its fuzzed body:
@@ -115,18 +120,21 @@ func checkPipeline(t *testing.T, chat []byte, flags uint8) {
 	ctx := context.Background()
 	out1 := filepath.Join(dir, "one.tar.gz")
 	env, stdout := newEnv(out1)
-	env.buildFollows = true // the in-memory path of --steps all
+	if err := env.Opt.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	memo := newMemo(Pipeline) // the in-memory path of --steps all
 
-	step := func(name string, run func(context.Context, *Env) (Counts, error), outputs ...string) (Counts, bool) {
-		counts, err := run(ctx, env)
+	step := func(name string, run func(context.Context, *Env, *Memo) (report.Counts, error), outputs ...string) (report.Counts, bool) {
+		counts, err := run(ctx, env, memo)
 		if err == nil {
 			return counts, true
 		}
-		if code := ExitCode(err); code != ExitUsage && code != ExitConflict {
+		if code := fail.Code(err); code != fail.Usage && code != fail.Conflict {
 			t.Fatalf("%s: exit status %d, want 2 or 3 for bad input: %v", name, code, err)
 		}
-		var e *Error
-		if !errors.As(err, &e) || e.Msg == "" {
+		var e *fail.Error
+		if !errors.As(err, &e) || e.Error() == "" {
 			t.Fatalf("%s: error without a message for the user: %#v", name, err)
 		}
 		for _, p := range outputs {
@@ -137,21 +145,21 @@ func checkPipeline(t *testing.T, chat []byte, flags uint8) {
 		checkNoTemporaries(t, work)
 		return nil, false
 	}
-	chatCounts, ok := step("chat-users", ChatUsers, filepath.Join(work, ChatUsersFile))
+	chatCounts, ok := step("chat-users", ChatUsers, filepath.Join(work, workspace.ChatUsersFile))
 	if !ok {
 		return
 	}
-	if _, ok := step("merge-users", MergeUsers, filepath.Join(work, MergedUsersFile)); !ok {
+	if _, ok := step("merge-users", MergeUsers, filepath.Join(work, workspace.MergedUsersFile)); !ok {
 		return
 	}
-	counts, ok := step("build", Build, out1, filepath.Join(work, RejectsFile))
+	counts, ok := step("build", Build, out1, filepath.Join(work, workspace.RejectsFile))
 	if !ok {
 		return
 	}
 	checkNoTemporaries(t, work)
 
 	// Nothing is lost silently (SPEC section 7).
-	n := func(c Counts, key string) int {
+	n := func(c report.Counts, key string) int {
 		v, ok := c.Get(key)
 		if !ok {
 			t.Fatalf("counts have no %s: %v", key, c)
@@ -170,7 +178,7 @@ func checkPipeline(t *testing.T, chat []byte, flags uint8) {
 		t.Fatalf("records %d != comments %d + exact duplicates %d + rejected %d", records, c, d, r)
 	}
 	sum := 0
-	for _, r := range rejectReasons {
+	for _, r := range chatscan.Reasons {
 		sum += n(counts, "rejected."+r.String())
 	}
 	if sum != n(counts, "rejected_records") {
@@ -178,7 +186,7 @@ func checkPipeline(t *testing.T, chat []byte, flags uint8) {
 	}
 
 	// The archive, checked by verify and by the reference checks below.
-	if _, err := Verify(ctx, env); err != nil {
+	if _, err := Verify(ctx, env, &Memo{}); err != nil {
 		t.Fatalf("verify: %v\n%s", err, stdout)
 	}
 	archive1, err := os.ReadFile(out1)
@@ -186,7 +194,7 @@ func checkPipeline(t *testing.T, chat []byte, flags uint8) {
 		t.Fatal(err)
 	}
 	checkArchive(t, archive1, env.Opt.BatchSize, n(counts, "archive_files"), []int64{9001, 9002, 9003})
-	rejects1, err := os.ReadFile(filepath.Join(work, RejectsFile))
+	rejects1, err := os.ReadFile(filepath.Join(work, workspace.RejectsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +202,10 @@ func checkPipeline(t *testing.T, chat []byte, flags uint8) {
 	// Deterministic: build again from the files alone.
 	out2 := filepath.Join(dir, "two.tar.gz")
 	env2, _ := newEnv(out2)
-	if _, err := Build(ctx, env2); err != nil {
+	if err := env2.Opt.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(ctx, env2, &Memo{}); err != nil {
 		t.Fatalf("second build: %v", err)
 	}
 	archive2, err := os.ReadFile(out2)
@@ -204,7 +215,7 @@ func checkPipeline(t *testing.T, chat []byte, flags uint8) {
 	if !bytes.Equal(archive1, archive2) {
 		t.Fatalf("two builds of the same input differ (%d and %d bytes)", len(archive1), len(archive2))
 	}
-	rejects2, err := os.ReadFile(filepath.Join(work, RejectsFile))
+	rejects2, err := os.ReadFile(filepath.Join(work, workspace.RejectsFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,96 +4,120 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/migrate-tool/migrate/frame"
+	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/report"
+	"github.com/migrate-tool/migrate/internal/value"
+	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
-// mergedColumns are the columns of merged_users.csv.
-var mergedColumns = []string{"name", "email", "id", "source", "chat_ids"}
+// MergedUsersColumns are the columns of merged_users.csv (SPEC section 2).
+var MergedUsersColumns = []string{"name", "email", "id", "source", "chat_ids"}
 
-// Sources of a merged user's destination id.
-const (
-	SourceTicketPlatform = "ticket_platform"
-	SourceChat           = "chat"
-	SourcePlaceholder    = "placeholder"
-)
-
-// MergeUsers is the merge-users step: the seed's VLOOKUP done as a left join
-// on email of the chat users against the ticket platform users (SPEC section 5).
-func MergeUsers(ctx context.Context, env *Env) (Counts, error) {
-	if env.Opt.ChatIDOffset < 0 {
-		return nil, Usagef("--chat-id-offset must be 0 or more, not %d", env.Opt.ChatIDOffset)
-	}
-	chat, err := loadChatUsers(env)
+// MergeUsers is the merge-users step, the seed's spreadsheet formula
+//
+//	id = IFNA(VLOOKUP(email, ticket_platform_users, id), chat_platform_users.id)
+//
+// done as a left join on email (SPEC section 5): a chat user whose email a
+// ticket platform user has takes that user's id; every other keeps its
+// canonical chat id plus --chat-id-offset. Two people never share an id:
+// a collision stops the step before anything is written.
+func MergeUsers(ctx context.Context, env *Env, memo *Memo) (report.Counts, error) {
+	chat, err := loadChatUsers(env, memo)
 	if err != nil {
 		return nil, err
 	}
-	tp, err := loadTicketUsers(env)
+	tp, err := workspace.ReadTicketUsers(env.Opt.TicketUsersPath(), value.NewNulls(env.Opt.NullValues))
 	if err != nil {
 		return nil, err
 	}
 
-	// The left join: each chat user's email against the ticket platform's
-	// first user with that normalized email.
-	right := frame.FromColumns([]string{"email", "tp_id"}, tp.emails, tp.ids)
-	right, dropped := frame.DropDuplicates(right, true, "email")
-	joined, matched := frame.LeftJoin(chat.df, right, "email", "_tp")
+	// The lookup table: each valid email once, its first user winning.
+	lookup, _, err := frame.DropNA(tp.Frame, func(s string) bool { return s == "" }, "email")
+	if err != nil {
+		return nil, err
+	}
+	lookup, repeated, err := frame.DropDuplicates(lookup, "email")
+	if err != nil {
+		return nil, err
+	}
+	lookup, err = frame.Rename(lookup, map[string]string{"id": "ticket_platform_id"})
+	if err != nil {
+		return nil, err
+	}
+	joined, err := frame.LeftJoin(chat.df, lookup, "email", "_ticket_platform")
+	if err != nil {
+		return nil, err
+	}
 
-	names := frame.Column(joined, "name")
-	emails := frame.Column(joined, "email")
-	tpIDs := frame.Column(joined, "tp_id")
-	n := len(names)
-	ids := make([]string, n)
-	sources := make([]string, n)
-	destIDs := make([]int64, n)
+	// IFNA: the ticket platform's id where the email matched, else the
+	// canonical chat id plus the offset.
+	found, err := frame.Column(joined, frame.Indicator)
+	if err != nil {
+		return nil, err
+	}
+	tpIDs, _, err := frame.Cast(joined, "ticket_platform_id", value.ParseID)
+	if err != nil {
+		return nil, err
+	}
+	sources, err := frame.Column(joined, "source")
+	if err != nil {
+		return nil, err
+	}
+	offset := env.Opt.ChatIDOffset
+	destIDs := make([]int64, len(found))
+	ids := make([]string, len(found))
 	bySource := map[string]int{}
-	for i := 0; i < n; i++ {
-		switch {
-		case matched[i]:
-			destIDs[i], _ = strconv.ParseInt(tpIDs[i], 10, 64)
-			sources[i] = SourceTicketPlatform
-		default:
-			if chat.ids[i] > math.MaxInt64-env.Opt.ChatIDOffset {
-				return nil, Usagef("--chat-id-offset %d pushes chat id %d past the largest possible id (%d): choose a smaller offset",
-					env.Opt.ChatIDOffset, chat.ids[i], int64(math.MaxInt64))
+	for i, how := range found {
+		if how == frame.Both {
+			destIDs[i], sources[i] = tpIDs[i], workspace.SourceTicketPlatform
+		} else {
+			if chat.ids[i] > math.MaxInt64-offset {
+				return nil, fail.Usagef("--chat-id-offset %d pushes chat id %d past the largest possible id (%d): choose a smaller offset",
+					offset, chat.ids[i], int64(math.MaxInt64))
 			}
-			destIDs[i] = chat.ids[i] + env.Opt.ChatIDOffset
-			sources[i] = SourceChat
-			// chat_platform_users.csv does not say whether a user was ever
-			// observed with a name or an email; only such a user has no
-			// email and the defaulted name (SPEC section 5).
-			if emails[i] == "" && names[i] == "Chat user "+strconv.FormatInt(chat.ids[i], 10) {
-				sources[i] = SourcePlaceholder
-			}
+			destIDs[i] = chat.ids[i] + offset
 		}
 		ids[i] = strconv.FormatInt(destIDs[i], 10)
 		bySource[sources[i]]++
+	}
+	names, err := frame.Column(joined, "name")
+	if err != nil {
+		return nil, err
 	}
 	if err := checkCollisions(names, sources, destIDs, chat.ids, tp); err != nil {
 		return nil, err
 	}
 
-	df := frame.FromColumns(mergedColumns, names, emails, ids, sources, frame.Column(joined, "chat_ids"))
-	env.merged = &df
-	if err := writeFrame(filepath.Join(env.Opt.WorkDir, MergedUsersFile), df); err != nil {
+	merged, err := frame.Assign(joined, "id", ids)
+	if err == nil {
+		merged, err = frame.Assign(merged, "source", sources)
+	}
+	if err == nil {
+		merged, err = frame.Select(merged, MergedUsersColumns...)
+	}
+	if err != nil {
 		return nil, err
 	}
-	return Counts{
-		{"users", n},
-		{"by_source", Counts{
-			{SourceTicketPlatform, bySource[SourceTicketPlatform]},
-			{SourceChat, bySource[SourceChat]},
-			{SourcePlaceholder, bySource[SourcePlaceholder]},
+	if err := workspace.WriteFrame(workspace.Path(env.Opt.WorkDir, workspace.MergedUsersFile), merged); err != nil {
+		return nil, err
+	}
+	memo.merged = &merged
+	return report.Counts{
+		{"users", len(ids)},
+		{"by_source", report.Counts{
+			{workspace.SourceTicketPlatform, bySource[workspace.SourceTicketPlatform]},
+			{workspace.SourceChat, bySource[workspace.SourceChat]},
+			{workspace.SourcePlaceholder, bySource[workspace.SourcePlaceholder]},
 		}},
-		{"ticket_platform_users", len(tp.ids)},
-		{"warnings", Counts{
-			{"ticket_platform_duplicate_email", len(dropped)},
-			{"invalid_email", tp.invalidEmails},
+		{"ticket_platform_users", len(tp.IDs)},
+		{"warnings", report.Counts{
+			{"ticket_platform_duplicate_email", len(repeated)},
+			{"invalid_email", tp.InvalidEmails},
 		}},
 	}, nil
 }
@@ -104,91 +128,64 @@ type chatUserTable struct {
 	ids []int64 // canonical chat ids
 }
 
-func loadChatUsers(env *Env) (chatUserTable, error) {
-	path := filepath.Join(env.Opt.WorkDir, ChatUsersFile)
-	df, line, err := readFrame(env.chatUsers, path, chatUserColumns, "chat-users")
+// loadChatUsers takes the chat users from memory when chat-users ran in this
+// process, else from chat_platform_users.csv.
+func loadChatUsers(env *Env, memo *Memo) (chatUserTable, error) {
+	path := workspace.Path(env.Opt.WorkDir, workspace.ChatUsersFile)
+	df, line := dataframe.DataFrame{}, func(row int) int { return row + 2 }
+	if memo.chatUsers != nil {
+		df = *memo.chatUsers
+	} else {
+		var lines []int
+		var err error
+		if df, lines, err = workspace.ReadFrame(path, ChatUsersColumns, "chat-users"); err != nil {
+			return chatUserTable{}, err
+		}
+		line = func(row int) int { return lines[row] }
+	}
+	badRow := func(col string, row int, want string) error {
+		raw, _ := frame.Column(df, col)
+		return fail.Usagef("%s: line %d: %s %q is not %s (rerun the chat-users step)", path, line(row), col, raw[row], want)
+	}
+	ids, bad, err := frame.Cast(df, "id", value.ParseID)
 	if err != nil {
 		return chatUserTable{}, err
 	}
-	ids, bad := frame.Cast(df, "id", frame.ParseID)
 	if len(bad) > 0 {
-		return chatUserTable{}, Usagef("%s: line %d: id %q is not a valid id (rerun the chat-users step)",
-			path, line(bad[0]), frame.Column(df, "id")[bad[0]])
+		return chatUserTable{}, badRow("id", bad[0], "a valid id")
 	}
-	if _, bad := frame.Cast(df, "chat_ids", parseChatIDs); len(bad) > 0 {
-		return chatUserTable{}, Usagef("%s: line %d: chat_ids %q is not a list of ids (rerun the chat-users step)",
-			path, line(bad[0]), frame.Column(df, "chat_ids")[bad[0]])
+	if _, bad, err = frame.Cast(df, "chat_ids", workspace.ParseChatIDs); err != nil {
+		return chatUserTable{}, err
+	} else if len(bad) > 0 {
+		return chatUserTable{}, badRow("chat_ids", bad[0], "a list of ids")
+	}
+	if _, bad, err = frame.Cast(df, "source", func(s string) (bool, bool) {
+		return s == workspace.SourcePlaceholder, s == workspace.SourceChat || s == workspace.SourcePlaceholder
+	}); err != nil {
+		return chatUserTable{}, err
+	} else if len(bad) > 0 {
+		return chatUserTable{}, badRow("source", bad[0], "chat or placeholder")
 	}
 	return chatUserTable{df: df, ids: ids}, nil
 }
 
-// ticketUserTable is ticket_platform_users.csv, read and checked.
-type ticketUserTable struct {
-	path          string
-	ids           []string // as valid ids, written back canonically
-	emails        []string // normalized; "" when null or invalid
-	idSet         map[int64]bool
-	maxID         int64
-	invalidEmails int
-}
-
-func loadTicketUsers(env *Env) (ticketUserTable, error) {
-	path := env.Opt.TicketUsersPath()
-	f, err := os.Open(path)
-	if err != nil {
-		return ticketUserTable{}, Usagef("cannot read the ticket platform users: %v (run fetch-users with --api-url, or give an export with --ticket-users FILE)", err)
-	}
-	defer f.Close()
-	df, lines, err := frame.ReadCSVLines(f, path, []string{"id", "email"}, frame.ReadOptions{})
-	if err != nil {
-		return ticketUserTable{}, Usagef("%v", err)
-	}
-	nulls := frame.NewNulls(env.Opt.NullValues)
-	raw := frame.Column(df, "id")
-	ids, bad := frame.Cast(df, "id", func(s string) (int64, bool) {
-		s = frame.TrimSpace(s)
-		if nulls.IsNull(s) {
-			return 0, false
-		}
-		return frame.ParseID(s)
-	})
-	if len(bad) > 0 {
-		return ticketUserTable{}, Usagef("%s: line %d: id %q is not a valid id (a positive whole number): fix or remove that row",
-			path, lines[bad[0]], raw[bad[0]])
-	}
-	t := ticketUserTable{path: path, idSet: make(map[int64]bool, len(ids))}
-	t.ids = make([]string, len(ids))
-	t.emails = make([]string, len(ids))
-	for i, e := range frame.Column(df, "email") {
-		t.ids[i] = strconv.FormatInt(ids[i], 10)
-		t.idSet[ids[i]] = true
-		t.maxID = max(t.maxID, ids[i])
-		e = frame.TrimSpace(e)
-		if nulls.IsNull(e) {
-			continue
-		}
-		if norm, ok := frame.NormalizeEmail(e); ok {
-			t.emails[i] = norm
-		} else {
-			t.invalidEmails++
-		}
-	}
-	return t, nil
-}
-
 // checkCollisions stops the merge when a chat-sourced id is a ticket platform
 // id, or two merged users share an id: either would merge different people.
-func checkCollisions(names, sources []string, destIDs, canonical []int64, tp ticketUserTable) error {
+func checkCollisions(names, sources []string, destIDs, canonical []int64, tp *workspace.TicketUsers) error {
 	count := map[int64]int{}
 	for _, id := range destIDs {
 		count[id]++
+	}
+	tpIDs := make(map[int64]bool, len(tp.IDs))
+	for _, id := range tp.IDs {
+		tpIDs[id] = true
 	}
 	var lines []string
 	n, fromTicketPlatform := 0, 0
 	for i, id := range destIDs {
 		why := ""
 		switch {
-		case sources[i] != SourceTicketPlatform && tp.idSet[id]:
+		case sources[i] != workspace.SourceTicketPlatform && tpIDs[id]:
 			why = "is also a ticket platform user's id"
 		case count[id] > 1:
 			why = "is shared with another merged user"
@@ -196,7 +193,7 @@ func checkCollisions(names, sources []string, destIDs, canonical []int64, tp tic
 			continue
 		}
 		n++
-		if sources[i] == SourceTicketPlatform {
+		if sources[i] == workspace.SourceTicketPlatform {
 			fromTicketPlatform++
 		}
 		if len(lines) < 10 {
@@ -206,18 +203,24 @@ func checkCollisions(names, sources []string, destIDs, canonical []int64, tp tic
 	if n == 0 {
 		return nil
 	}
-	offset := int64(1)
-	for offset <= tp.maxID && offset <= math.MaxInt64/10 {
-		offset *= 10
-	}
 	msg := fmt.Sprintf("%d merged users collide on their destination id; nothing was written. First %d:\n%s\n"+
 		"Rerun merge-users with --chat-id-offset %d to move every chat id past the ticket platform's largest id (%d).",
-		n, len(lines), strings.Join(lines, "\n"), offset, tp.maxID)
+		n, len(lines), strings.Join(lines, "\n"), clearingOffset(tp.MaxID), tp.MaxID)
 	if fromTicketPlatform > 0 {
 		// No offset moves a ticket platform id: the export itself gives
 		// one id to two emails.
 		msg += fmt.Sprintf("\n%d of them come from the ticket platform, whose export %s gives one id to two emails: no offset clears that; fix that file first.",
-			fromTicketPlatform, tp.path)
+			fromTicketPlatform, tp.Path)
 	}
-	return &Error{Code: ExitConflict, Msg: msg}
+	return fail.Conflictf("%s", msg)
+}
+
+// clearingOffset is the smallest power of ten greater than maxID (SPEC
+// section 5), or the largest power of ten an int64 holds.
+func clearingOffset(maxID int64) int64 {
+	offset := int64(1)
+	for offset <= maxID && offset <= math.MaxInt64/10 {
+		offset *= 10
+	}
+	return offset
 }

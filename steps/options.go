@@ -1,23 +1,26 @@
 // Package steps holds the stages of the migration: fetch-users, chat-users,
-// merge-users, build and verify. Each stage reads files and writes files (see
-// ../shared/SPEC.md section 2), so any stage can be rerun alone; run in one
-// process, a later stage reuses what an earlier one holds in memory.
+// merge-users, build and verify, one file each, and the runner that chains
+// them. Each stage reads files and writes files (see ../shared/SPEC.md
+// section 2), so any stage can be rerun alone; run in one process, a later
+// stage takes what an earlier one handed it (see Memo) instead of reading
+// its file back. The engines the stages drive live in steps/internal.
 package steps
 
 import (
-	"context"
-	"io"
-	"net/http"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
-	"github.com/go-gota/gota/dataframe"
+	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
-// Options is what the flags set. The zero value is not useful: main fills it
-// from the flags, tests from DefaultOptions.
+// Options is what the flags set. DefaultOptions gives every flag its
+// default; Validate checks them all before the first step runs.
 type Options struct {
-	// Steps are the stages to run, in pipeline order.
+	// Steps are the stages to run: "all" or step names.
 	Steps []string
 	// ChatCSV is the chat platform's export, one row per message.
 	ChatCSV string
@@ -59,10 +62,19 @@ type Options struct {
 	CompressionLevel int
 	// Quiet turns progress off.
 	Quiet bool
+
+	// location is Timezone, loaded by Validate.
+	location *time.Location
 }
 
 // DefaultNullValues are the tokens read as null unless --null-values says otherwise.
 var DefaultNullValues = []string{"NULL", "null", `\N`}
+
+// DefaultCompressionLevel is the gzip level used unless --compression-level
+// says otherwise. Measured on the seed-scale archive (474 MB of JSON) with
+// klauspost/compress: level 1 takes 1.24 s for 59 MB, level 2 1.35 s for
+// 51 MB, level 6 2.45 s for 44 MB; level 2 buys most of the size for little time.
+const DefaultCompressionLevel = 2
 
 // DefaultOptions returns the options with every flag at its default.
 func DefaultOptions() Options {
@@ -83,28 +95,92 @@ func DefaultOptions() Options {
 	}
 }
 
-// DefaultCompressionLevel is the gzip level used unless --compression-level
-// says otherwise. Measured on the seed-scale archive (474 MB of JSON) with
-// klauspost/compress: level 1 takes 1.24 s for 59 MB, level 2 1.35 s for
-// 51 MB, level 6 2.45 s for 44 MB; level 2 buys most of the size for little time.
-const DefaultCompressionLevel = 2
+// ErrBadOption is wrapped by every *OptionError.
+var ErrBadOption = errors.New("bad option")
 
-// File names inside the work dir (SPEC section 2).
-const (
-	TicketUsersFile = "ticket_platform_users.csv"
-	ChatUsersFile   = "chat_platform_users.csv"
-	MergedUsersFile = "merged_users.csv"
-	RejectsFile     = "rejects.csv"
-	ReportFile      = "report.json"
-	ArchiveFile     = "backup_tickets.tar.gz"
-)
+// OptionError is a flag whose value cannot be used, found by Validate
+// before any step runs (exit status 2).
+type OptionError struct {
+	Flag  string // without dashes: "batch-size"
+	Value string
+	Want  string // what would be accepted, in words
+	Err   error  // the cause, when there is one
+}
+
+func (e *OptionError) Error() string {
+	msg := fmt.Sprintf("--%s %s: want %s", e.Flag, e.Value, e.Want)
+	if e.Err != nil {
+		msg += " (" + e.Err.Error() + ")"
+	}
+	return msg
+}
+
+func (e *OptionError) Unwrap() []error { return []error{ErrBadOption, e.Err} }
+
+// Validate checks every option, so that a mistake stops the run before any
+// step reads data. The first bad option is returned as an *OptionError
+// (exit status 2).
+func (o *Options) Validate() error {
+	bad := func(flag string, value any, want string, err error) error {
+		return fail.New(fail.Usage, &OptionError{Flag: flag, Value: fmt.Sprint(value), Want: want, Err: err})
+	}
+	oneOf := func(flag, value string, allowed ...string) error {
+		for _, a := range allowed {
+			if value == a {
+				return nil
+			}
+		}
+		return bad(flag, fmt.Sprintf("%q", value), strings.Join(allowed, " or "), nil)
+	}
+	switch {
+	case o.BatchSize < 1 || o.BatchSize > 100:
+		return bad("batch-size", o.BatchSize, "1 to 100 (the destination refuses more)", nil)
+	case o.Indent < 0 || o.Indent > 16:
+		return bad("indent", o.Indent, "0 (compact) to 16", nil)
+	case o.CompressionLevel < 1 || o.CompressionLevel > 9:
+		return bad("compression-level", o.CompressionLevel, "1 (fastest) to 9 (smallest)", nil)
+	case o.ChatIDOffset < 0:
+		return bad("chat-id-offset", o.ChatIDOffset, "0 or more", nil)
+	case o.Concurrency < 1 || o.Concurrency > 64:
+		return bad("concurrency", o.Concurrency, "1 to 64", nil)
+	case o.Retries < 0 || o.Retries > 100:
+		return bad("retries", o.Retries, "0 to 100", nil)
+	case o.Timeout <= 0:
+		return bad("timeout", o.Timeout, "a duration above 0, such as 30s", nil)
+	case o.WorkDir == "":
+		return bad("work-dir", `""`, "a folder", nil)
+	}
+	if err := oneOf("body-format", o.BodyFormat, "text", "html"); err != nil {
+		return err
+	}
+	if err := oneOf("existing-users", o.ExistingUsers, "include", "skip"); err != nil {
+		return err
+	}
+	if err := oneOf("layout", o.Layout, "seed"); err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(o.Timezone)
+	if err != nil || o.Timezone == "" || o.Timezone == "Local" {
+		return bad("timezone", fmt.Sprintf("%q", o.Timezone), "an IANA zone name such as UTC or Europe/Berlin", err)
+	}
+	o.location = loc
+	return nil
+}
+
+// Location is the zone of timestamps written without one (see Validate).
+func (o *Options) Location() *time.Location {
+	if o.location == nil {
+		return time.UTC
+	}
+	return o.location
+}
 
 // ArchivePath is where build writes and verify reads the archive.
 func (o *Options) ArchivePath() string {
 	if o.Out != "" {
 		return o.Out
 	}
-	return filepath.Join(o.WorkDir, ArchiveFile)
+	return filepath.Join(o.WorkDir, workspace.ArchiveFile)
 }
 
 // TicketUsersPath is the ticket platform export merge-users and verify read.
@@ -112,30 +188,5 @@ func (o *Options) TicketUsersPath() string {
 	if o.TicketUsers != "" {
 		return o.TicketUsers
 	}
-	return filepath.Join(o.WorkDir, TicketUsersFile)
-}
-
-// Env is what a step needs besides its options: where to print, the clock,
-// the environment, and what earlier steps of this run left in memory.
-type Env struct {
-	Opt    Options
-	Stdout io.Writer
-	Stderr io.Writer
-	// Now is the moment the run started; timestamps after it are invalid.
-	Now time.Time
-	// Getenv reads the environment (credentials, SOURCE_DATE_EPOCH).
-	Getenv func(string) string
-	// HTTPClient is used by fetch-users; nil means a default client.
-	HTTPClient *http.Client
-	// Sleep waits between retries; nil means a real, context-aware sleep.
-	// Tests inject one that returns at once.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Progress reports long work on Stderr.
-	Progress *Progress
-
-	// State carried between steps of one process.
-	buildFollows bool // build runs later in this process: keep the messages
-	scan         *Scan
-	chatUsers    *dataframe.DataFrame
-	merged       *dataframe.DataFrame
+	return filepath.Join(o.WorkDir, workspace.TicketUsersFile)
 }

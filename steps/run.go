@@ -3,16 +3,42 @@ package steps
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/progress"
+	"github.com/migrate-tool/migrate/internal/report"
 )
+
+// Env is what a step needs besides its options: where to print, the clock
+// and the environment.
+type Env struct {
+	Opt    Options
+	Stdout io.Writer
+	Stderr io.Writer
+	// Now is the moment the run started; timestamps after it are invalid.
+	Now time.Time
+	// Getenv reads the environment (credentials, SOURCE_DATE_EPOCH).
+	Getenv func(string) string
+	// HTTPClient is used by fetch-users; nil means a default client.
+	HTTPClient *http.Client
+	// Sleep waits between retries; nil means a real, context-aware sleep.
+	// Tests inject one that returns at once.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Progress reports long work on Stderr.
+	Progress *progress.Reporter
+}
 
 // Step is one stage of the migration.
 type Step struct {
 	Name string
-	// Run does the work and returns the step's counts for report.json.
-	Run func(ctx context.Context, env *Env) (Counts, error)
+	// Run does the work and returns the step's counts for report.json. memo
+	// holds what earlier steps of this process handed on.
+	Run func(ctx context.Context, env *Env, memo *Memo) (report.Counts, error)
 }
 
 // Pipeline is every step in the order --steps all runs them.
@@ -44,12 +70,12 @@ func Select(list []string, o *Options) ([]Step, error) {
 			known = known || s.Name == name
 		}
 		if !known {
-			return nil, Usagef("unknown step %q: use all or a comma list of %s", name, stepNames())
+			return nil, fail.Usagef("unknown step %q: use all or a comma list of %s", name, stepNames())
 		}
 		want[name] = true
 	}
 	if !all && len(want) == 0 {
-		return nil, Usagef("--steps is empty: use all or a comma list of %s", stepNames())
+		return nil, fail.Usagef("--steps is empty: use all or a comma list of %s", stepNames())
 	}
 	var out []Step
 	for _, s := range Pipeline {
@@ -84,24 +110,25 @@ func stepNames() string {
 	return strings.Join(names, ", ")
 }
 
-// Run runs steps in order, writing each step's counts to report.json as it
-// finishes. It stops at the first error and returns the reports of the steps
-// that finished.
-func Run(ctx context.Context, env *Env, steps []Step) ([]StepReport, error) {
-	var reports []StepReport
-	for _, s := range steps {
-		env.buildFollows = env.buildFollows || s.Name == "build"
+// Run checks the options, then runs steps in order, writing each step's
+// counts to report.json as it finishes. It stops at the first error and
+// returns the reports of the steps that finished.
+func Run(ctx context.Context, env *Env, steps []Step) ([]report.Step, error) {
+	if err := env.Opt.Validate(); err != nil {
+		return nil, err
 	}
+	memo := newMemo(steps)
+	var reports []report.Step
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
-			return reports, Failf("interrupted before %s", s.Name)
+			return reports, fmt.Errorf("interrupted before %s: %w", s.Name, context.Cause(ctx))
 		}
 		start := time.Now()
-		counts, err := s.Run(ctx, env)
+		counts, err := s.Run(ctx, env, memo)
 		if counts != nil {
-			r := StepReport{Step: s.Name, Seconds: time.Since(start).Seconds(), Counts: counts}
+			r := report.Step{Name: s.Name, Seconds: time.Since(start).Seconds(), Counts: counts}
 			reports = append(reports, r)
-			if werr := WriteReport(env.Opt.WorkDir, []StepReport{r}); werr != nil && err == nil {
+			if werr := report.Write(env.Opt.WorkDir, []report.Step{r}); werr != nil && err == nil {
 				err = werr
 			}
 		}

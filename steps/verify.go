@@ -41,8 +41,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
-
-	"github.com/migrate-tool/migrate/frame"
+	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/progress"
+	"github.com/migrate-tool/migrate/internal/report"
+	"github.com/migrate-tool/migrate/internal/value"
+	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
 // verifyMaxObjects is the most objects one array of one file may hold: the
@@ -62,22 +65,22 @@ const verifyMaxDepth = 512
 
 // Verify is the verify step (SPEC section 9). It prints the violations it
 // finds to env.Stdout, at most verifyMaxPrinted of them, and returns their
-// number. Violations make the error an *Error with Code ExitVerify; a missing
-// or unreadable archive or ticket platform file is bad input (ExitUsage).
-func Verify(ctx context.Context, env *Env) (Counts, error) {
+// number. Violations make the error an *Error with Code fail.Violations; a missing
+// or unreadable archive or ticket platform file is bad input (fail.Usage).
+func Verify(ctx context.Context, env *Env, _ *Memo) (report.Counts, error) {
 	archive := env.Opt.ArchivePath()
 	tpPath := env.Opt.TicketUsersPath()
 	tpIDs, tpFound, err := readTicketPlatformIDs(tpPath, env.Opt.NullValues)
 	if err != nil {
 		return nil, err
 	}
-	epoch, epochSet, err := sourceDateEpoch(env)
+	epoch, epochSet, err := workspace.SourceDateEpoch(env.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	f, err := os.Open(archive)
 	if err != nil {
-		return nil, Usagef("cannot read the archive %s: %v; run the build step first (--steps build) or name the archive with --out", archive, errors.Unwrap(err))
+		return nil, fail.Usagef("cannot read the archive %s: %v; run the build step first (--steps build) or name the archive with --out", archive, errors.Unwrap(err))
 	}
 	defer f.Close()
 	now := env.Now
@@ -108,9 +111,9 @@ func Verify(ctx context.Context, env *Env) (Counts, error) {
 	gz, err := gzip.NewReader(bufio.NewReaderSize(in, 1<<20))
 	if err != nil {
 		if errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, Usagef("%s is not a gzip-compressed tar archive (%v): run the build step to write it, or name the right file with --out", archive, err)
+			return nil, fail.Usagef("%s is not a gzip-compressed tar archive (%v): run the build step to write it, or name the right file with --out", archive, err)
 		}
-		return nil, Failf("cannot read the archive %s: %v", archive, err)
+		return nil, fail.Failf("cannot read the archive %s: %v", archive, err)
 	}
 	defer gz.Close()
 	if err := v.read(ctx, gz); err != nil {
@@ -119,9 +122,9 @@ func Verify(ctx context.Context, env *Env) (Counts, error) {
 	unchecked := v.streamBroken || v.fileBroken
 	v.crossChecks(!unchecked)
 	if err := v.finish(); err != nil {
-		return nil, Failf("cannot print the violations: %v", err)
+		return nil, fail.Failf("cannot print the violations: %v", err)
 	}
-	counts := Counts{{"violations", v.count}}
+	counts := report.Counts{{"violations", v.count}}
 	if v.count > 0 {
 		noun := "violations"
 		if v.count == 1 {
@@ -131,7 +134,7 @@ func Verify(ctx context.Context, env *Env) (Counts, error) {
 		if unchecked {
 			msg += " (references not checked: part of the archive could not be read)"
 		}
-		return counts, &Error{Code: ExitVerify, Msg: msg}
+		return counts, &fail.Error{Code: fail.Violations, Err: errors.New(msg)}
 	}
 	return counts, nil
 }
@@ -139,7 +142,7 @@ func Verify(ctx context.Context, env *Env) (Counts, error) {
 // verifyProgressReader reports the compressed bytes read.
 type verifyProgressReader struct {
 	r    io.Reader
-	task *Task
+	task *progress.Task
 }
 
 func (p *verifyProgressReader) Read(b []byte) (int, error) {
@@ -158,17 +161,17 @@ func readTicketPlatformIDs(path string, nullValues []string) (ids []int64, found
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, Usagef("cannot read the ticket platform users %s: %v", path, errors.Unwrap(err))
+		return nil, false, fail.Usagef("cannot read the ticket platform users %s: %v", path, errors.Unwrap(err))
 	}
 	defer f.Close()
 	r := csv.NewReader(bufio.NewReaderSize(f, 1<<16))
 	r.ReuseRecord = true
 	header, err := r.Read()
 	if err == io.EOF {
-		return nil, false, Usagef("%s is empty: want a header line id,email; fetch it again (--steps fetch-users) or name another file with --ticket-users", path)
+		return nil, false, fail.Usagef("%s is empty: want a header line id,email; fetch it again (--steps fetch-users) or name another file with --ticket-users", path)
 	}
 	if err != nil {
-		return nil, false, Usagef("cannot read %s: %v; fix the file or fetch it again (--steps fetch-users)", path, err)
+		return nil, false, fail.Usagef("cannot read %s: %v; fix the file or fetch it again (--steps fetch-users)", path, err)
 	}
 	idCol, emailCol := -1, -1
 	var names []string
@@ -176,17 +179,17 @@ func readTicketPlatformIDs(path string, nullValues []string) (ids []int64, found
 		if i == 0 {
 			name = strings.TrimPrefix(name, "\ufeff")
 		}
-		name = frame.TrimSpace(name)
+		name = value.TrimSpace(name)
 		names = append(names, name)
 		switch {
 		case strings.EqualFold(name, "id"):
 			if idCol >= 0 {
-				return nil, false, Usagef("%s line 1: column id appears twice; keep one", path)
+				return nil, false, fail.Usagef("%s line 1: column id appears twice; keep one", path)
 			}
 			idCol = i
 		case strings.EqualFold(name, "email"):
 			if emailCol >= 0 {
-				return nil, false, Usagef("%s line 1: column email appears twice; keep one", path)
+				return nil, false, fail.Usagef("%s line 1: column email appears twice; keep one", path)
 			}
 			emailCol = i
 		}
@@ -199,25 +202,25 @@ func readTicketPlatformIDs(path string, nullValues []string) (ids []int64, found
 		if emailCol < 0 {
 			missing = append(missing, "email")
 		}
-		return nil, false, Usagef("%s line 1: missing column %s (found %s); want a header id,email", path, strings.Join(missing, ", "), strings.Join(names, ", "))
+		return nil, false, fail.Usagef("%s line 1: missing column %s (found %s); want a header id,email", path, strings.Join(missing, ", "), strings.Join(names, ", "))
 	}
-	nulls := frame.NewNulls(nullValues)
+	nulls := value.NewNulls(nullValues)
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, false, Usagef("cannot read %s: %v; fix the file or fetch it again (--steps fetch-users)", path, err)
+			return nil, false, fail.Usagef("cannot read %s: %v; fix the file or fetch it again (--steps fetch-users)", path, err)
 		}
-		raw := frame.TrimSpace(rec[idCol])
+		raw := value.TrimSpace(rec[idCol])
 		id, ok := int64(0), false
 		if !nulls.IsNull(raw) {
-			id, ok = frame.ParseID(raw)
+			id, ok = value.ParseID(raw)
 		}
 		if !ok {
 			line, _ := r.FieldPos(idCol)
-			return nil, false, Usagef("%s line %d: id %q is not a valid id (digits, greater than 0, at most %d); fix the file or fetch it again (--steps fetch-users)", path, line, rec[idCol], int64(math.MaxInt64))
+			return nil, false, fail.Usagef("%s line %d: id %q is not a valid id (digits, greater than 0, at most %d); fix the file or fetch it again (--steps fetch-users)", path, line, rec[idCol], int64(math.MaxInt64))
 		}
 		ids = append(ids, id)
 	}
@@ -353,7 +356,7 @@ func (v *verifier) entries(ctx context.Context, gz io.Reader, jobs, order chan<-
 	last := "the start"
 	for {
 		if err := ctx.Err(); err != nil {
-			return Failf("verify interrupted: %v", err)
+			return fail.Failf("verify interrupted: %v", err)
 		}
 		hdr, err := tr.Next()
 		if err == io.EOF {

@@ -14,6 +14,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/progress"
+	"github.com/migrate-tool/migrate/internal/report"
+	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
 // verifyNow is the fixed start of the run the tests verify against.
@@ -108,16 +113,16 @@ var verifyCleanBatch = verifyBatch([]string{verifyTicketJSON(1, 5)}, []string{ve
 
 // runVerify verifies the archive at path, with the ticket platform file
 // holding tpCSV when it is not empty.
-func runVerify(t testing.TB, dir, path, tpCSV string) (string, Counts, error) {
+func runVerify(t testing.TB, dir, path, tpCSV string) (string, report.Counts, error) {
 	t.Helper()
 	return runVerifyEnv(t, dir, path, tpCSV, map[string]string{"SOURCE_DATE_EPOCH": strconv.Itoa(verifyEpoch)})
 }
 
 // runVerifyEnv is runVerify with the environment vars.
-func runVerifyEnv(t testing.TB, dir, path, tpCSV string, vars map[string]string) (string, Counts, error) {
+func runVerifyEnv(t testing.TB, dir, path, tpCSV string, vars map[string]string) (string, report.Counts, error) {
 	t.Helper()
 	if tpCSV != "" {
-		if err := os.WriteFile(filepath.Join(dir, TicketUsersFile), []byte(tpCSV), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, workspace.TicketUsersFile), []byte(tpCSV), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -125,11 +130,11 @@ func runVerifyEnv(t testing.TB, dir, path, tpCSV string, vars map[string]string)
 	env := &Env{Opt: DefaultOptions(), Stdout: &out, Stderr: &bytes.Buffer{}, Now: verifyNow, Getenv: func(k string) string { return vars[k] }}
 	env.Opt.WorkDir = dir
 	env.Opt.Out = path
-	counts, err := Verify(context.Background(), env)
+	counts, err := Verify(context.Background(), env, &Memo{})
 	return out.String(), counts, err
 }
 
-func verifyViolationCount(t testing.TB, counts Counts) int {
+func verifyViolationCount(t testing.TB, counts report.Counts) int {
 	t.Helper()
 	v, ok := counts.Get("violations")
 	if !ok {
@@ -339,11 +344,11 @@ func TestVerifyRules(t *testing.T) {
 			if tt.want != "" && !strings.Contains(out, tt.want) {
 				t.Errorf("output lacks %q; output:\n%s", tt.want, out)
 			}
-			wantCode := ExitOK
+			wantCode := fail.OK
 			if tt.count > 0 {
-				wantCode = ExitVerify
+				wantCode = fail.Violations
 			}
-			if code := ExitCode(err); code != wantCode {
+			if code := fail.Code(err); code != wantCode {
 				t.Errorf("exit status %d (%v), want %d", code, err, wantCode)
 			}
 			if tt.count > 0 && (err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%d violation", tt.count)) || !strings.Contains(err.Error(), path)) {
@@ -406,13 +411,13 @@ func TestVerifyUnreadableArchive(t *testing.T) {
 		want  string
 		count int
 	}{
-		{"missing", nil, ExitUsage, "run the build step first", 0},
-		{"not gzip", []byte("backup_tickets_1.json\n"), ExitUsage, "is not a gzip-compressed tar archive", 0},
-		{"empty file", []byte{}, ExitUsage, "is not a gzip-compressed tar archive", 0},
-		{"gzip of something else", gzipOf(bytes.Repeat([]byte("not a tar file\n"), 100)), ExitVerify,
+		{"missing", nil, fail.Usage, "run the build step first", 0},
+		{"not gzip", []byte("backup_tickets_1.json\n"), fail.Usage, "is not a gzip-compressed tar archive", 0},
+		{"empty file", []byte{}, fail.Usage, "is not a gzip-compressed tar archive", 0},
+		{"gzip of something else", gzipOf(bytes.Repeat([]byte("not a tar file\n"), 100)), fail.Violations,
 			"cannot read the tar entry after the start", 1},
-		{"truncated", good[:len(good)-30], ExitVerify, "the archive is truncated", 1},
-		{"trailing garbage", append(append([]byte{}, good...), "junk"...), ExitVerify, "damaged after the tar end", 1},
+		{"truncated", good[:len(good)-30], fail.Violations, "the archive is truncated", 1},
+		{"trailing garbage", append(append([]byte{}, good...), "junk"...), fail.Violations, "damaged after the tar end", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -424,11 +429,11 @@ func TestVerifyUnreadableArchive(t *testing.T) {
 				}
 			}
 			out, counts, err := runVerify(t, dir, path, "")
-			if code := ExitCode(err); code != tt.code {
+			if code := fail.Code(err); code != tt.code {
 				t.Fatalf("exit status %d (%v), want %d", code, err, tt.code)
 			}
 			text := out
-			if tt.code == ExitUsage {
+			if tt.code == fail.Usage {
 				text = err.Error()
 				if !strings.Contains(text, path) {
 					t.Errorf("error %q does not name %s", text, path)
@@ -454,28 +459,28 @@ func TestVerifyTicketPlatformUsers(t *testing.T) {
 		want  string
 		count int
 	}{
-		{"resolved", "id,email\n900,a@example.com\n901,\n", ExitOK, "", 0},
-		{"header in any case, spaced, with BOM, ids as spreadsheets write them", "\ufeff Email , ID \nb@example.com,900.0\n,00901\n", ExitOK, "", 0},
-		{"absent", "", ExitVerify, "data.tickets.comments[0].author_id: 900 names no user in the archive (", 2},
-		{"lacking one", "id,email\n900,a@example.com\n", ExitVerify,
+		{"resolved", "id,email\n900,a@example.com\n901,\n", fail.OK, "", 0},
+		{"header in any case, spaced, with BOM, ids as spreadsheets write them", "\ufeff Email , ID \nb@example.com,900.0\n,00901\n", fail.OK, "", 0},
+		{"absent", "", fail.Violations, "data.tickets.comments[0].author_id: 900 names no user in the archive (", 2},
+		{"lacking one", "id,email\n900,a@example.com\n", fail.Violations,
 			"backup_tickets_1.json: data.tickets.data[0].requester_id: 901 names no user in the archive or in ", 1},
-		{"bad id", "id,email\n900,a@example.com\nx1,b@example.com\n", ExitUsage, "ticket_platform_users.csv line 3: id \"x1\" is not a valid id", 0},
-		{"null id", "id,email\n900,a@example.com\nNULL,c@example.com\n", ExitUsage, "ticket_platform_users.csv line 3: id \"NULL\" is not a valid id", 0},
-		{"zero id", "id,email\n0,a@example.com\n", ExitUsage, "line 2: id \"0\" is not a valid id", 0},
-		{"missing column", "user_id,email\n900,a@example.com\n", ExitUsage, "ticket_platform_users.csv line 1: missing column id (found user_id, email)", 0},
-		{"wrong field count", "id,email\n900\n", ExitUsage, "wrong number of fields", 0},
-		{"bare quote", "id,email\n9\"00,a\n", ExitUsage, "bare \" in non-quoted-field", 0},
-		{"header only", "id,email\n", ExitVerify, "900 names no user in the archive or in", 2},
+		{"bad id", "id,email\n900,a@example.com\nx1,b@example.com\n", fail.Usage, "ticket_platform_users.csv line 3: id \"x1\" is not a valid id", 0},
+		{"null id", "id,email\n900,a@example.com\nNULL,c@example.com\n", fail.Usage, "ticket_platform_users.csv line 3: id \"NULL\" is not a valid id", 0},
+		{"zero id", "id,email\n0,a@example.com\n", fail.Usage, "line 2: id \"0\" is not a valid id", 0},
+		{"missing column", "user_id,email\n900,a@example.com\n", fail.Usage, "ticket_platform_users.csv line 1: missing column id (found user_id, email)", 0},
+		{"wrong field count", "id,email\n900\n", fail.Usage, "wrong number of fields", 0},
+		{"bare quote", "id,email\n9\"00,a\n", fail.Usage, "bare \" in non-quoted-field", 0},
+		{"header only", "id,email\n", fail.Violations, "900 names no user in the archive or in", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := writeVerifyArchive(t, dir, entries)
 			out, counts, err := runVerify(t, dir, path, tt.csv)
-			if code := ExitCode(err); code != tt.code {
+			if code := fail.Code(err); code != tt.code {
 				t.Fatalf("exit status %d (%v), want %d; output:\n%s", code, err, tt.code, out)
 			}
-			if tt.code == ExitUsage {
+			if tt.code == fail.Usage {
 				if !strings.Contains(err.Error(), tt.want) {
 					t.Errorf("error %q lacks %q", err, tt.want)
 				}
@@ -516,7 +521,7 @@ func TestVerifyOrderAndLimit(t *testing.T) {
 	if got := verifyViolationCount(t, counts); got != want {
 		t.Fatalf("%d violations, want %d", got, want)
 	}
-	if ExitCode(err) != ExitVerify || err.Error() != fmt.Sprintf("%d violations in %s", want, path) {
+	if fail.Code(err) != fail.Violations || err.Error() != fmt.Sprintf("%d violations in %s", want, path) {
 		t.Errorf("error %v", err)
 	}
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
@@ -551,7 +556,7 @@ func TestVerifyCancelled(t *testing.T) {
 	env := &Env{Opt: DefaultOptions(), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Now: verifyNow}
 	env.Opt.WorkDir = dir
 	env.Opt.Out = path
-	if _, err := Verify(ctx, env); ExitCode(err) != ExitFailure {
+	if _, err := Verify(ctx, env, &Memo{}); fail.Code(err) != fail.Failure {
 		t.Fatalf("error %v, want a failure", err)
 	}
 }
@@ -749,7 +754,7 @@ backup_tickets_2.json: data.tickets.comments[0].id: comment id %[2]d is already 
 backup_tickets_2.json: data.tickets.users[0].id: user id %[3]d is already used by backup_tickets_1.json data.tickets.users[1].id
 backup_tickets_1.json: data.tickets.comments[2].ticket_id: %[4]d names no ticket in the archive
 `, big, big+1, big+5, big+3)
-	if out != want || verifyViolationCount(t, counts) != 4 || ExitCode(err) != ExitVerify {
+	if out != want || verifyViolationCount(t, counts) != 4 || fail.Code(err) != fail.Violations {
 		t.Errorf("got %v, output:\n%s\nwant:\n%s", err, out, want)
 	}
 }
@@ -775,12 +780,12 @@ func TestVerifySyntaxErrorSkipsReferences(t *testing.T) {
 func TestVerifyProgress(t *testing.T) {
 	dir := t.TempDir()
 	path := verifyGeneratedArchive(t, dir, 3)
-	var out, progress bytes.Buffer
-	env := &Env{Opt: DefaultOptions(), Stdout: &out, Stderr: &progress, Now: verifyNow, Progress: NewProgress(&progress, false),
+	var out, progressOut bytes.Buffer
+	env := &Env{Opt: DefaultOptions(), Stdout: &out, Stderr: &progressOut, Now: verifyNow, Progress: progress.New(&progressOut, false),
 		Getenv: func(k string) string { return map[string]string{"SOURCE_DATE_EPOCH": strconv.Itoa(verifyEpoch)}[k] }}
 	env.Opt.WorkDir = dir
 	env.Opt.Out = path
-	if _, err := Verify(context.Background(), env); err != nil || out.Len() > 0 {
+	if _, err := Verify(context.Background(), env, &Memo{}); err != nil || out.Len() > 0 {
 		t.Fatalf("%v, %q", err, out.String())
 	}
 }
@@ -817,14 +822,14 @@ func TestVerifyModTimes(t *testing.T) {
 			if out != tt.want {
 				t.Errorf("output:\n%s\nwant:\n%s", out, tt.want)
 			}
-			if want := map[bool]int{true: ExitOK, false: ExitVerify}[tt.want == ""]; ExitCode(err) != want {
-				t.Errorf("exit status %d (%v), want %d", ExitCode(err), err, want)
+			if want := map[bool]int{true: fail.OK, false: fail.Violations}[tt.want == ""]; fail.Code(err) != want {
+				t.Errorf("exit status %d (%v), want %d", fail.Code(err), err, want)
 			}
 		})
 	}
 	dir := t.TempDir()
 	_, _, err := runVerifyEnv(t, dir, writeVerifyArchive(t, dir, at(newest)), "", map[string]string{"SOURCE_DATE_EPOCH": "yesterday"})
-	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "SOURCE_DATE_EPOCH") {
+	if fail.Code(err) != fail.Usage || !strings.Contains(err.Error(), "SOURCE_DATE_EPOCH") {
 		t.Errorf("bad SOURCE_DATE_EPOCH: %v", err)
 	}
 }

@@ -1,10 +1,12 @@
-package frame
-
-// The value rules of SPEC section 3: what a field of chat_data.csv (or of the
-// ticket platform's file) means once read. Every function here runs several
-// times per record on millions of records, so each one returns its input (or a
-// substring of it) when nothing needs to change, and none of them uses regexp
-// or time.Parse.
+// Package value holds the value rules of SPEC section 3: what a field of
+// chat_data.csv (or of the ticket platform's file) means once read: null,
+// id, email, boolean, timestamp and text; and how a timestamp and a body are
+// written into the archive.
+//
+// Every function here runs several times per record on millions of records,
+// so each one returns its input (or a substring of it) when nothing needs to
+// change, and none of them uses regexp or time.Parse.
+package value
 
 import (
 	"math"

@@ -15,23 +15,24 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// The promise of SPEC section 2: a failed or interrupted step never leaves a
-// half-written file under the final name, and an earlier file of that name
-// stays as it was until the new one is complete.
+	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/workspace"
+)
 
 const oldContent = "the earlier, complete file\n"
 
-// atomicDir returns a fresh folder holding name with oldContent.
-func atomicDir(t *testing.T, name string) (dir, path string) {
-	t.Helper()
-	dir = t.TempDir()
-	path = filepath.Join(dir, name)
-	if err := os.WriteFile(path, []byte(oldContent), 0o644); err != nil {
-		t.Fatal(err)
+const testHeader = "CONVERSATION_ID,COMMENT_PART_ID,AUTHOR_ID,NAME,EMAIL,BODY,COMMENT_PUBLIC,COMMENT_CREATED_AT,TICKET_CREATED_AT,TICKET_REQUESTER_ID\n"
+
+// runSteps runs the named steps (a --steps value) as the runner does:
+// options checked first, then each step.
+func runSteps(env *Env, list string) error {
+	selected, err := Select(strings.Split(list, ","), &env.Opt)
+	if err != nil {
+		return err
 	}
-	return dir, path
+	_, err = Run(context.Background(), env, selected)
+	return err
 }
 
 // wantOnly asserts that dir holds exactly the files named, and path holds want.
@@ -55,116 +56,6 @@ func wantOnly(t *testing.T, dir, path, want string, names ...string) {
 	if string(b) != want {
 		t.Errorf("%s holds %d bytes %.40q, want %.40q", path, len(b), b, want)
 	}
-}
-
-// bigChunk is larger than AtomicFile's buffer, so that writing it puts data
-// in the temporary file before Commit or Abort.
-var bigChunk = strings.Repeat("half-written ", 200_000)
-
-func TestAtomicCommitReplaces(t *testing.T) {
-	dir, path := atomicDir(t, "out.csv")
-	f, err := CreateAtomic(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Abort()
-	f.WriteString(bigChunk)
-	// Until Commit, the final name holds the earlier file.
-	wantOnly(t, dir, path, oldContent, filepath.Base(f.f.Name()), "out.csv")
-	if err := f.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	f.Abort() // after Commit: does nothing
-	wantOnly(t, dir, path, bigChunk, "out.csv")
-	if st, _ := os.Stat(path); st.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v, want 0644", st.Mode().Perm())
-	}
-	if err := f.Commit(); err != nil {
-		t.Errorf("second Commit: %v", err)
-	}
-}
-
-func TestAtomicAbortKeepsEarlierFile(t *testing.T) {
-	dir, path := atomicDir(t, "out.csv")
-	f, err := CreateAtomic(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString(bigChunk)
-	f.Abort()
-	wantOnly(t, dir, path, oldContent, "out.csv")
-	if err := f.Commit(); err != nil {
-		t.Errorf("Commit after Abort: %v", err)
-	}
-	wantOnly(t, dir, path, oldContent, "out.csv")
-}
-
-// TestAtomicWriteErrors makes the file underneath fail (as a full disk
-// would) at each point of the write, and checks that nothing reaches the
-// final name.
-func TestAtomicWriteErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		// fail breaks f after some data was written; it returns the
-		// error the writer saw, if any.
-		fail func(f *AtomicFile) error
-	}{
-		{"error at the final flush", func(f *AtomicFile) error {
-			f.WriteString("buffered only")
-			f.f.Close()
-			return nil
-		}},
-		{"error in the middle of the writes", func(f *AtomicFile) error {
-			f.WriteString(bigChunk)
-			f.f.Close()
-			_, err := f.WriteString(bigChunk)
-			return err
-		}},
-		{"rename fails", func(f *AtomicFile) error {
-			f.WriteString(bigChunk)
-			f.final = filepath.Join(filepath.Dir(f.final), "missing", "out.csv")
-			return nil
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir, path := atomicDir(t, "out.csv")
-			f, err := CreateAtomic(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Abort()
-			if werr := tt.fail(f); tt.name == "error in the middle of the writes" && werr == nil {
-				t.Errorf("write to a closed file succeeded")
-			}
-			err = f.Commit()
-			if err == nil {
-				t.Fatal("Commit succeeded on a broken file")
-			}
-			if ExitCode(err) != ExitFailure || !strings.Contains(err.Error(), "out.csv") {
-				t.Errorf("Commit: exit status %d, %v; want 1 and the file named", ExitCode(err), err)
-			}
-			wantOnly(t, dir, path, oldContent, "out.csv")
-		})
-	}
-}
-
-func TestAtomicCreateFails(t *testing.T) {
-	dir, file := atomicDir(t, "a-file")
-	for _, path := range []string{
-		filepath.Join(file, "out.csv"),        // its folder is a file
-		filepath.Join(file, "sub", "out.csv"), // so is its folder's folder
-	} {
-		f, err := CreateAtomic(path)
-		if err == nil {
-			f.Abort()
-			t.Fatalf("CreateAtomic(%s) succeeded", path)
-		}
-		if ExitCode(err) != ExitFailure || !strings.Contains(err.Error(), "a-file") {
-			t.Errorf("CreateAtomic(%s): exit status %d, %v", path, ExitCode(err), err)
-		}
-	}
-	wantOnly(t, dir, file, oldContent, "a-file")
 }
 
 // buildDir sets up a work dir where build can run: a chat export of n
@@ -196,10 +87,8 @@ func buildDir(t *testing.T, n int, seed uint64) *Env {
 		t.Fatal(err)
 	}
 	env := &Env{Opt: o, Stdout: io.Discard, Stderr: io.Discard, Now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
-	for _, step := range []func(context.Context, *Env) (Counts, error){ChatUsers, MergeUsers} {
-		if _, err := step(context.Background(), env); err != nil {
-			t.Fatal(err)
-		}
+	if err := runSteps(env, "chat-users,merge-users"); err != nil {
+		t.Fatal(err)
 	}
 	return env
 }
@@ -228,7 +117,7 @@ func snapshot(t *testing.T, dir string) map[string][]byte {
 // earlier archive is byte-identical, with no temporary file left.
 func TestBuildFailsMidwayKeepsEarlierArchive(t *testing.T) {
 	env := buildDir(t, 3000, 1)
-	if _, err := Build(context.Background(), env); err != nil {
+	if err := runSteps(env, "build"); err != nil {
 		t.Fatal(err)
 	}
 	archive := env.Opt.ArchivePath()
@@ -254,19 +143,19 @@ func TestBuildFailsMidwayKeepsEarlierArchive(t *testing.T) {
 	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limit); err != nil {
 		t.Skipf("cannot set a file size limit: %v", err)
 	}
-	_, err = Build(context.Background(), env2)
+	err = runSteps(env2, "build")
 	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); rerr != nil {
 		t.Fatalf("cannot restore the file size limit: %v", rerr)
 	}
 	if err == nil {
 		t.Fatal("build succeeded past the file size limit")
 	}
-	if ExitCode(err) != ExitFailure || !strings.Contains(err.Error(), archive) {
-		t.Errorf("build: exit status %d, %v; want 1 naming %s", ExitCode(err), err, archive)
+	if fail.Code(err) != fail.Failure || !strings.Contains(err.Error(), archive) {
+		t.Errorf("build: exit status %d, %v; want 1 naming %s", fail.Code(err), err, archive)
 	}
 	after := snapshot(t, filepath.Dir(archive))
-	if !bytes.Equal(after[ArchiveFile], good) {
-		t.Errorf("the earlier archive changed: %d bytes, was %d", len(after[ArchiveFile]), len(good))
+	if !bytes.Equal(after[workspace.ArchiveFile], good) {
+		t.Errorf("the earlier archive changed: %d bytes, was %d", len(after[workspace.ArchiveFile]), len(good))
 	}
 	for name := range after {
 		if _, ok := before[name]; !ok {
@@ -284,16 +173,16 @@ func TestBuildFailsBeforeWriting(t *testing.T) {
 		status int
 		msg    string
 	}{
-		{"compression level", func(o *Options, _ string) { o.CompressionLevel = 42 }, ExitUsage, "--compression-level"},
-		{"batch size", func(o *Options, _ string) { o.BatchSize = 101 }, ExitUsage, "--batch-size"},
-		{"body format", func(o *Options, _ string) { o.BodyFormat = "markdown" }, ExitUsage, "--body-format"},
-		{"existing users", func(o *Options, _ string) { o.ExistingUsers = "drop" }, ExitUsage, "--existing-users"},
-		{"SOURCE_DATE_EPOCH", func(o *Options, _ string) {}, ExitUsage, "SOURCE_DATE_EPOCH"},
+		{"compression level", func(o *Options, _ string) { o.CompressionLevel = 42 }, fail.Usage, "--compression-level"},
+		{"batch size", func(o *Options, _ string) { o.BatchSize = 101 }, fail.Usage, "--batch-size"},
+		{"body format", func(o *Options, _ string) { o.BodyFormat = "markdown" }, fail.Usage, "--body-format"},
+		{"existing users", func(o *Options, _ string) { o.ExistingUsers = "drop" }, fail.Usage, "--existing-users"},
+		{"SOURCE_DATE_EPOCH", func(o *Options, _ string) {}, fail.Usage, "SOURCE_DATE_EPOCH"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := buildDir(t, 20, 3)
-			if _, err := Build(context.Background(), env); err != nil {
+			if err := runSteps(env, "build"); err != nil {
 				t.Fatal(err)
 			}
 			work := env.Opt.WorkDir
@@ -305,9 +194,9 @@ func TestBuildFailsBeforeWriting(t *testing.T) {
 			if tt.name == "SOURCE_DATE_EPOCH" {
 				env2.Getenv = func(string) string { return "yesterday" }
 			}
-			_, err := Build(context.Background(), env2)
-			if ExitCode(err) != tt.status || err == nil || !strings.Contains(err.Error(), tt.msg) {
-				t.Fatalf("build: exit status %d, %v; want %d and %q", ExitCode(err), err, tt.status, tt.msg)
+			err := runSteps(env2, "build")
+			if fail.Code(err) != tt.status || err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("build: exit status %d, %v; want %d and %q", fail.Code(err), err, tt.status, tt.msg)
 			}
 			after := snapshot(t, work)
 			for name, b := range before {
@@ -331,14 +220,14 @@ func TestBuildOutIsUnusable(t *testing.T) {
 	if err := os.WriteFile(blocker, []byte(oldContent), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env.Opt.Out = filepath.Join(blocker, ArchiveFile)
-	_, err := Build(context.Background(), env)
-	if ExitCode(err) != ExitFailure || err == nil || !strings.Contains(err.Error(), blocker) {
-		t.Fatalf("build: exit status %d, %v; want 1 naming %s", ExitCode(err), err, blocker)
+	env.Opt.Out = filepath.Join(blocker, workspace.ArchiveFile)
+	err := runSteps(env, "build")
+	if fail.Code(err) != fail.Failure || err == nil || !strings.Contains(err.Error(), blocker) {
+		t.Fatalf("build: exit status %d, %v; want 1 naming %s", fail.Code(err), err, blocker)
 	}
 	wantOnly(t, filepath.Dir(blocker), blocker, oldContent, "not-a-folder")
 	checkNoTemporaries(t, env.Opt.WorkDir)
-	if _, err := os.Stat(filepath.Join(env.Opt.WorkDir, ArchiveFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(env.Opt.WorkDir, workspace.ArchiveFile)); err == nil {
 		t.Errorf("an archive was written in the work dir instead")
 	}
 }

@@ -1,4 +1,4 @@
-package steps
+package frame
 
 import (
 	"math"
@@ -18,23 +18,23 @@ func TestIDTableMatchesMap(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			table := newIDTable(4) // small, so that it grows
+			table := NewIDTable(4) // small, so that it grows
 			want := map[int64]int32{}
 			for i := 0; i < 50000; i++ {
 				k := tt.keys(i)
 				if _, ok := want[k]; !ok {
 					want[k] = int32(i)
-					table.put(k, int32(i))
+					table.Put(k, int32(i))
 				}
 			}
 			for k, v := range want {
-				if got, ok := table.get(k); !ok || got != v {
+				if got, ok := table.Get(k); !ok || got != v {
 					t.Fatalf("get(%d) = %d, %v; want %d", k, got, ok, v)
 				}
 			}
 			for _, k := range []int64{-1, math.MinInt64 + 1, 1 << 62} {
 				if _, inMap := want[k]; !inMap {
-					if _, ok := table.get(k); ok {
+					if _, ok := table.Get(k); ok {
 						t.Errorf("get(%d) found a key never put", k)
 					}
 				}
@@ -48,10 +48,10 @@ func TestIDTableMatchesMap(t *testing.T) {
 
 func BenchmarkIDTable(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		t := newIDTable(1 << 20)
+		t := NewIDTable(1 << 20)
 		for k := int64(1); k <= 1<<20; k++ {
-			if _, ok := t.get(k * 3); !ok {
-				t.put(k*3, int32(k))
+			if _, ok := t.Get(k * 3); !ok {
+				t.Put(k*3, int32(k))
 			}
 		}
 	}

@@ -129,14 +129,17 @@ func readError(file string, err error) error {
 	return &fileError{msg: msg, err: err}
 }
 
-// Column returns a column's values as strings, in one pass over the series,
-// or nil when df has no such column. gota's NaN element reads as "NaN".
-func Column(df dataframe.DataFrame, name string) []string {
+// Column returns a column's values as strings, in one pass over the series.
+// A missing column is an error.
+func Column(df dataframe.DataFrame, name string) ([]string, error) {
+	if df.Err != nil {
+		return nil, df.Err
+	}
 	s := df.Col(name)
 	if s.Err != nil {
-		return nil
+		return nil, fmt.Errorf("frame: no column %q (the frame has %s)", name, strings.Join(df.Names(), ", "))
 	}
-	return s.Records()
+	return s.Records(), nil
 }
 
 // FromColumns builds a DataFrame of String columns: names[i] names cols[i].
@@ -165,9 +168,9 @@ func FromColumns(names []string, cols ...[]string) dataframe.DataFrame {
 // Rename renames columns by the map (old -> new), like pandas
 // rename(columns=...): names not in the map, and map keys that name no
 // column, are left alone; the renames happen at once, so a swap works.
-func Rename(df dataframe.DataFrame, names map[string]string) dataframe.DataFrame {
+func Rename(df dataframe.DataFrame, names map[string]string) (dataframe.DataFrame, error) {
 	if df.Err != nil {
-		return df
+		return df, df.Err
 	}
 	cols := df.Names()
 	changed := false
@@ -178,23 +181,31 @@ func Rename(df dataframe.DataFrame, names map[string]string) dataframe.DataFrame
 		}
 	}
 	if !changed {
-		return df
+		return df, nil
+	}
+	seen := make(map[string]bool, len(cols))
+	for _, name := range cols {
+		if seen[name] {
+			err := fmt.Errorf("rename: column name %q would be repeated", name)
+			return dataframe.DataFrame{Err: err}, err
+		}
+		seen[name] = true
 	}
 	out := df.Copy()
 	if err := out.SetNames(cols...); err != nil {
-		return dataframe.DataFrame{Err: err}
+		return dataframe.DataFrame{Err: err}, fmt.Errorf("rename: %w", err)
 	}
-	return out
+	return out, nil
 }
 
 // Cast parses one column strictly with parse, like pandas astype but
 // without gota's silent NaN: it returns the parsed values (the zero value
 // where parse failed) and the row indexes where parse failed, ascending. A
-// missing column gives nil, nil.
-func Cast[T any](df dataframe.DataFrame, col string, parse func(string) (T, bool)) (vals []T, bad []int) {
-	values := Column(df, col)
-	if values == nil {
-		return nil, nil
+// missing column is an error.
+func Cast[T any](df dataframe.DataFrame, col string, parse func(string) (T, bool)) (vals []T, bad []int, err error) {
+	values, err := Column(df, col)
+	if err != nil {
+		return nil, nil, err
 	}
 	vals = make([]T, len(values))
 	for i, v := range values {
@@ -205,21 +216,21 @@ func Cast[T any](df dataframe.DataFrame, col string, parse func(string) (T, bool
 		}
 		vals[i] = p
 	}
-	return vals, bad
+	return vals, bad, nil
 }
 
 // DropNA drops the rows where any of cols is null per isNull, like pandas
 // dropna(subset=cols, how="any"). It returns the kept frame and the dropped
-// row indexes, ascending. A missing column makes the returned frame's Err.
-func DropNA(df dataframe.DataFrame, isNull func(string) bool, cols ...string) (dataframe.DataFrame, []int) {
+// row indexes, ascending. A missing column is an error.
+func DropNA(df dataframe.DataFrame, isNull func(string) bool, cols ...string) (dataframe.DataFrame, []int, error) {
 	if df.Err != nil {
-		return df, nil
+		return df, nil, df.Err
 	}
 	null := make([]bool, df.Nrow())
 	for _, name := range cols {
-		values := Column(df, name)
-		if values == nil {
-			return dataframe.DataFrame{Err: fmt.Errorf("dropna: no column %q", name)}, nil
+		values, err := Column(df, name)
+		if err != nil {
+			return dataframe.DataFrame{Err: err}, nil, fmt.Errorf("dropna: %w", err)
 		}
 		for i, v := range values {
 			if !null[i] && isNull(v) {
@@ -227,7 +238,8 @@ func DropNA(df dataframe.DataFrame, isNull func(string) bool, cols ...string) (d
 			}
 		}
 	}
-	return dropRows(df, null)
+	out, dropped := dropRows(df, null)
+	return out, dropped, nil
 }
 
 // dropRows returns df without the rows marked in drop, and their indexes.
@@ -249,18 +261,19 @@ func dropRows(df dataframe.DataFrame, drop []bool) (dataframe.DataFrame, []int) 
 
 // DropDuplicates keeps the first row of each distinct combination of the
 // subset columns, like pandas drop_duplicates(subset, keep="first"), and
-// returns the kept frame and the dropped row indexes, ascending. With
-// skipEmpty, rows whose subset values are all "" are never dropped. A
-// missing column makes the returned frame's Err.
-func DropDuplicates(df dataframe.DataFrame, skipEmpty bool, subset ...string) (dataframe.DataFrame, []int) {
+// returns the kept frame and the dropped row indexes, ascending. A missing
+// column is an error.
+func DropDuplicates(df dataframe.DataFrame, subset ...string) (dataframe.DataFrame, []int, error) {
 	if df.Err != nil {
-		return df, nil
+		return df, nil, df.Err
 	}
 	keys := make([][]string, len(subset))
 	for k, name := range subset {
-		if keys[k] = Column(df, name); keys[k] == nil {
-			return dataframe.DataFrame{Err: fmt.Errorf("drop_duplicates: no column %q", name)}, nil
+		col, err := Column(df, name)
+		if err != nil {
+			return dataframe.DataFrame{Err: err}, nil, fmt.Errorf("drop_duplicates: %w", err)
 		}
+		keys[k] = col
 	}
 	n := df.Nrow()
 	drop := make([]bool, n)
@@ -270,15 +283,10 @@ func DropDuplicates(df dataframe.DataFrame, skipEmpty bool, subset ...string) (d
 		// The key is each value prefixed by its length, so that no two
 		// combinations share a key whatever bytes the values hold.
 		buf = buf[:0]
-		empty := true
 		for _, col := range keys {
 			v := col[i]
-			empty = empty && v == ""
 			buf = binary.AppendUvarint(buf, uint64(len(v)))
 			buf = append(buf, v...)
-		}
-		if skipEmpty && empty {
-			continue
 		}
 		if _, ok := seen[string(buf)]; ok {
 			drop[i] = true
@@ -286,26 +294,39 @@ func DropDuplicates(df dataframe.DataFrame, skipEmpty bool, subset ...string) (d
 		}
 		seen[string(buf)] = struct{}{}
 	}
-	return dropRows(df, drop)
+	out, dropped := dropRows(df, drop)
+	return out, dropped, nil
 }
 
+// Indicator is the column LeftJoin adds, as pandas merge(indicator=True)
+// does: Both when the left row found a right row, LeftOnly when not.
+const (
+	Indicator = "_merge"
+	Both      = "both"
+	LeftOnly  = "left_only"
+)
+
 // LeftJoin joins right onto left on the key column with a hash map, like
-// pandas merge(how="left", on=key) but one row per left row: every left row
-// once, in order, followed by right's other columns taken from the FIRST
-// right row with an equal key, or "" when none matches. A right column whose
-// name is also a left column's gets rightSuffix appended. matched[i] tells
-// whether left row i matched. Keys equal to "" never match. A missing key
-// column makes the returned frame's Err.
-func LeftJoin(left, right dataframe.DataFrame, key, rightSuffix string) (joined dataframe.DataFrame, matched []bool) {
+// pandas merge(how="left", on=key, indicator=True) but one row per left
+// row: every left row once, in order, followed by right's other columns
+// taken from the FIRST right row with an equal key, or "" when none matches,
+// and the Indicator column. A right column whose name is also a left
+// column's gets suffix appended. Keys equal to "" never match. A missing key
+// column is an error.
+func LeftJoin(left, right dataframe.DataFrame, key, suffix string) (dataframe.DataFrame, error) {
 	if left.Err != nil {
-		return left, nil
+		return left, left.Err
 	}
 	if right.Err != nil {
-		return right, nil
+		return right, right.Err
 	}
-	leftKeys, rightKeys := Column(left, key), Column(right, key)
-	if leftKeys == nil || rightKeys == nil {
-		return dataframe.DataFrame{Err: fmt.Errorf("left join: no key column %q in both frames", key)}, nil
+	leftKeys, err := Column(left, key)
+	if err != nil {
+		return dataframe.DataFrame{Err: err}, fmt.Errorf("left join: %w", err)
+	}
+	rightKeys, err := Column(right, key)
+	if err != nil {
+		return dataframe.DataFrame{Err: err}, fmt.Errorf("left join: %w", err)
 	}
 	first := make(map[string]int, len(rightKeys))
 	for j, k := range rightKeys {
@@ -314,13 +335,17 @@ func LeftJoin(left, right dataframe.DataFrame, key, rightSuffix string) (joined 
 		}
 	}
 	rowOf := make([]int, len(leftKeys))
-	matched = make([]bool, len(leftKeys))
+	indicator := make([]string, len(leftKeys))
 	for i, k := range leftKeys {
 		j, ok := first[k]
 		if !ok || k == "" {
 			j = -1
 		}
-		rowOf[i], matched[i] = j, ok && k != ""
+		rowOf[i] = j
+		indicator[i] = LeftOnly
+		if j >= 0 {
+			indicator[i] = Both
+		}
 	}
 
 	leftNames := make(map[string]bool)
@@ -333,7 +358,10 @@ func LeftJoin(left, right dataframe.DataFrame, key, rightSuffix string) (joined 
 		if name == key {
 			continue
 		}
-		values := Column(right, name)
+		values, err := Column(right, name)
+		if err != nil {
+			return dataframe.DataFrame{Err: err}, err
+		}
 		col := make([]string, len(rowOf))
 		for i, j := range rowOf {
 			if j >= 0 {
@@ -341,18 +369,21 @@ func LeftJoin(left, right dataframe.DataFrame, key, rightSuffix string) (joined 
 			}
 		}
 		if leftNames[name] {
-			name += rightSuffix
-			if leftNames[name] {
-				return dataframe.DataFrame{Err: fmt.Errorf("left join: column %q is in the left frame already", name)}, nil
-			}
+			name += suffix
 		}
 		names = append(names, name)
 		cols = append(cols, col)
 	}
-	if len(cols) == 0 {
-		return left, matched
+	names = append(names, Indicator)
+	cols = append(cols, indicator)
+	for _, name := range names {
+		if leftNames[name] {
+			err := fmt.Errorf("left join: column %q is in the left frame already", name)
+			return dataframe.DataFrame{Err: err}, err
+		}
 	}
-	return left.CBind(FromColumns(names, cols...)), matched
+	joined := left.CBind(FromColumns(names, cols...))
+	return joined, joined.Err
 }
 
 // WriteCSV writes the frame as RFC 4180 CSV with a header row, "\n" line
@@ -365,7 +396,11 @@ func WriteCSV(w io.Writer, df dataframe.DataFrame) error {
 	names := df.Names()
 	cols := make([][]string, len(names))
 	for i, name := range names {
-		cols[i] = Column(df, name)
+		col, err := Column(df, name)
+		if err != nil {
+			return err
+		}
+		cols[i] = col
 	}
 	cw := csv.NewWriter(w)
 	if err := cw.Write(names); err != nil {
@@ -382,4 +417,33 @@ func WriteCSV(w io.Writer, df dataframe.DataFrame) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// Select returns the columns cols of df, in that order (pandas df[cols]).
+func Select(df dataframe.DataFrame, cols ...string) (dataframe.DataFrame, error) {
+	if df.Err != nil {
+		return df, df.Err
+	}
+	for _, c := range cols {
+		if _, err := Column(df, c); err != nil {
+			return dataframe.DataFrame{Err: err}, fmt.Errorf("select: %w", err)
+		}
+	}
+	out := df.Select(cols)
+	return out, out.Err
+}
+
+// Assign sets column name to values, replacing a column of that name or
+// adding it at the end (pandas df[name] = values). values must have one
+// value per row.
+func Assign(df dataframe.DataFrame, name string, values []string) (dataframe.DataFrame, error) {
+	if df.Err != nil {
+		return df, df.Err
+	}
+	if len(values) != df.Nrow() {
+		err := fmt.Errorf("assign %q: %d values for %d rows", name, len(values), df.Nrow())
+		return dataframe.DataFrame{Err: err}, err
+	}
+	out := df.Mutate(series.New(values, series.String, name))
+	return out, out.Err
 }

@@ -1,10 +1,10 @@
-package steps
+package frame
 
-// idTable maps int64 ids to int32 indexes with open addressing and linear
+// IDTable maps int64 ids to int32 indexes with open addressing and linear
 // probing in one flat array. At millions of comment ids the built-in map
 // spends most of its time on cache misses across its control words and
 // slots; here a lookup is usually one miss.
-type idTable struct {
+type IDTable struct {
 	slots []idSlot
 	mask  uint64
 	shift uint
@@ -16,13 +16,14 @@ type idSlot struct {
 	val int32
 }
 
-func newIDTable(hint int) *idTable {
-	t := &idTable{}
+// NewIDTable returns a table sized for about hint keys; it grows as needed.
+func NewIDTable(hint int) *IDTable {
+	t := &IDTable{}
 	t.resize(max(1024, hint*2))
 	return t
 }
 
-func (t *idTable) resize(capacity int) {
+func (t *IDTable) resize(capacity int) {
 	size, shift := 1, uint(64)
 	for size < capacity {
 		size <<= 1
@@ -32,18 +33,18 @@ func (t *idTable) resize(capacity int) {
 	t.slots, t.mask, t.shift, t.n = make([]idSlot, size), uint64(size-1), shift, 0
 	for _, s := range old {
 		if s.key != 0 {
-			t.put(s.key, s.val)
+			t.Put(s.key, s.val)
 		}
 	}
 }
 
-func (t *idTable) index(key int64) uint64 {
+func (t *IDTable) index(key int64) uint64 {
 	// Fibonacci hashing spreads the mostly consecutive ids of an export.
 	return (uint64(key) * 0x9E3779B97F4A7C15) >> t.shift
 }
 
-// get returns the index stored for key.
-func (t *idTable) get(key int64) (int32, bool) {
+// Get returns the index stored for key.
+func (t *IDTable) Get(key int64) (int32, bool) {
 	for i := t.index(key); ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
 		if s.key == key {
@@ -55,8 +56,8 @@ func (t *idTable) get(key int64) (int32, bool) {
 	}
 }
 
-// put stores val under key (key > 0), replacing an earlier value.
-func (t *idTable) put(key int64, val int32) {
+// Put stores val under key (key > 0), replacing an earlier value.
+func (t *IDTable) Put(key int64, val int32) {
 	if (t.n+1)*2 > len(t.slots) {
 		t.resize(len(t.slots) * 2)
 	}
@@ -70,6 +71,28 @@ func (t *idTable) put(key int64, val int32) {
 			s.key, s.val = key, val
 			t.n++
 			return
+		}
+	}
+}
+
+// Len is the number of keys.
+func (t *IDTable) Len() int { return t.n }
+
+// GetOrPut returns the value stored for key, or stores val under key (key >
+// 0) and returns it with found false: one probe where Get then Put take two.
+func (t *IDTable) GetOrPut(key int64, val int32) (v int32, found bool) {
+	if (t.n+1)*2 > len(t.slots) {
+		t.resize(len(t.slots) * 2)
+	}
+	for i := t.index(key); ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.key == key {
+			return s.val, true
+		}
+		if s.key == 0 {
+			s.key, s.val = key, val
+			t.n++
+			return val, false
 		}
 	}
 }

@@ -21,7 +21,11 @@ func table(t testing.TB, df dataframe.DataFrame) [][]string {
 	out := [][]string{names}
 	cols := make([][]string, len(names))
 	for i, name := range names {
-		cols[i] = Column(df, name)
+		col, err := Column(df, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols[i] = col
 	}
 	for r := 0; r < df.Nrow(); r++ {
 		row := make([]string, len(names))
@@ -31,6 +35,16 @@ func table(t testing.TB, df dataframe.DataFrame) [][]string {
 		out = append(out, row)
 	}
 	return out
+}
+
+// col is Column that fails the test on an error.
+func col(t testing.TB, df dataframe.DataFrame, name string) []string {
+	t.Helper()
+	c, err := Column(df, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // mustFrame builds a frame from a header and rows.
@@ -153,11 +167,11 @@ func TestFromColumnsAndColumn(t *testing.T) {
 	if got := table(t, df); !reflect.DeepEqual(got, want) {
 		t.Errorf("frame = %q, want %q", got, want)
 	}
-	if got := Column(df, "nope"); got != nil {
-		t.Errorf("Column of a missing column = %q, want nil", got)
+	if got, err := Column(df, "nope"); got != nil || err == nil {
+		t.Errorf("Column of a missing column = %q, %v; want an error", got, err)
 	}
 	empty := FromColumns([]string{"a"}, nil)
-	if empty.Err != nil || empty.Nrow() != 0 || !reflect.DeepEqual(Column(empty, "a"), []string{}) {
+	if empty.Err != nil || empty.Nrow() != 0 || !reflect.DeepEqual(col(t, empty, "a"), []string{}) {
 		t.Errorf("empty column: %v rows, err %v", empty.Nrow(), empty.Err)
 	}
 	for _, bad := range []dataframe.DataFrame{
@@ -185,17 +199,23 @@ func TestRename(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Rename(df, tt.names)
+			got, err := Rename(df, tt.names)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if !reflect.DeepEqual(got.Names(), tt.want) {
 				t.Errorf("names = %v, want %v", got.Names(), tt.want)
 			}
-			if v := Column(got, tt.want[1]); !reflect.DeepEqual(v, []string{"2"}) {
+			if v := col(t, got, tt.want[1]); !reflect.DeepEqual(v, []string{"2"}) {
 				t.Errorf("values moved: %v", v)
 			}
 		})
 	}
 	if !reflect.DeepEqual(df.Names(), []string{"a", "b", "c"}) {
 		t.Errorf("Rename changed its input: %v", df.Names())
+	}
+	if _, err := Rename(df, map[string]string{"a": "b"}); err == nil {
+		t.Error("Rename to a name that is taken: no error")
 	}
 }
 
@@ -205,15 +225,18 @@ func TestCast(t *testing.T) {
 		n, err := strconv.ParseInt(s, 10, 64)
 		return n, err == nil
 	}
-	vals, bad := Cast(df, "id", parse)
+	vals, bad, err := Cast(df, "id", parse)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if want := []int64{76, 0, 12, 0, 0}; !reflect.DeepEqual(vals, want) {
 		t.Errorf("values = %v, want %v", vals, want)
 	}
 	if want := []int{1, 3, 4}; !reflect.DeepEqual(bad, want) {
 		t.Errorf("bad = %v, want %v", bad, want)
 	}
-	if vals, bad := Cast(df, "nope", parse); vals != nil || bad != nil {
-		t.Errorf("missing column: %v, %v", vals, bad)
+	if vals, bad, err := Cast(df, "nope", parse); vals != nil || bad != nil || err == nil {
+		t.Errorf("missing column: %v, %v, %v; want an error", vals, bad, err)
 	}
 }
 
@@ -238,8 +261,11 @@ func TestDropNA(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			kept, dropped := DropNA(df, isNull, tt.cols...)
-			if got := Column(kept, "id"); !reflect.DeepEqual(got, tt.wantIDs) {
+			kept, dropped, err := DropNA(df, isNull, tt.cols...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := col(t, kept, "id"); !reflect.DeepEqual(got, tt.wantIDs) {
 				t.Errorf("kept ids = %q, want %q", got, tt.wantIDs)
 			}
 			if !reflect.DeepEqual(dropped, tt.wantDrop) {
@@ -247,7 +273,7 @@ func TestDropNA(t *testing.T) {
 			}
 		})
 	}
-	if kept, _ := DropNA(df, isNull, "nope"); kept.Err == nil {
+	if _, _, err := DropNA(df, isNull, "nope"); err == nil {
 		t.Error("DropNA on a missing column: no error")
 	}
 }
@@ -265,22 +291,22 @@ func TestDropDuplicates(t *testing.T) {
 		[]string{"8", "NaN", ""},
 	)
 	tests := []struct {
-		name      string
-		skipEmpty bool
-		subset    []string
-		wantIDs   []string
-		wantDrop  []int
+		name     string
+		subset   []string
+		wantIDs  []string
+		wantDrop []int
 	}{
-		{"one column", false, []string{"a"}, []string{"0", "3", "5", "6", "7"}, []int{1, 2, 4, 8}},
-		{"two columns", false, []string{"a", "b"}, []string{"0", "1", "3", "5", "6", "7"}, []int{2, 4, 8}},
-		{"skip empty keys", true, []string{"a", "b"}, []string{"0", "1", "3", "4", "5", "6", "7"}, []int{2, 8}},
-		{"skip empty, one column", true, []string{"b"}, []string{"0", "1", "3", "4", "5", "6", "7", "8"}, []int{2}},
-		{"unique column", false, []string{"id"}, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8"}, nil},
+		{"one column", []string{"a"}, []string{"0", "3", "5", "6", "7"}, []int{1, 2, 4, 8}},
+		{"two columns: no two combinations share a key", []string{"a", "b"}, []string{"0", "1", "3", "5", "6", "7"}, []int{2, 4, 8}},
+		{"unique column", []string{"id"}, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			kept, dropped := DropDuplicates(df, tt.skipEmpty, tt.subset...)
-			if got := Column(kept, "id"); !reflect.DeepEqual(got, tt.wantIDs) {
+			kept, dropped, err := DropDuplicates(df, tt.subset...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := col(t, kept, "id"); !reflect.DeepEqual(got, tt.wantIDs) {
 				t.Errorf("kept ids = %q, want %q", got, tt.wantIDs)
 			}
 			if !reflect.DeepEqual(dropped, tt.wantDrop) {
@@ -288,7 +314,7 @@ func TestDropDuplicates(t *testing.T) {
 			}
 		})
 	}
-	if kept, _ := DropDuplicates(df, false, "nope"); kept.Err == nil {
+	if _, _, err := DropDuplicates(df, "nope"); err == nil {
 		t.Error("DropDuplicates on a missing column: no error")
 	}
 }
@@ -301,10 +327,9 @@ func TestLeftJoin(t *testing.T) {
 		[]string{"Di", "ann@x", "4"},
 	)
 	tests := []struct {
-		name        string
-		right       dataframe.DataFrame
-		want        [][]string
-		wantMatched []bool
+		name  string
+		right dataframe.DataFrame
+		want  [][]string
 	}{
 		{
 			name: "first right row wins, clash suffixed, empty key never matches",
@@ -315,42 +340,45 @@ func TestLeftJoin(t *testing.T) {
 				[]string{"12", "zed@x"},
 			),
 			want: [][]string{
-				{"name", "email", "id", "id_ticket"},
-				{"Ann", "ann@x", "1", "10"},
-				{"Bob", "", "2", ""},
-				{"Cy", "cy@x", "3", ""},
-				{"Di", "ann@x", "4", "10"},
+				{"name", "email", "id", "id_ticket", "_merge"},
+				{"Ann", "ann@x", "1", "10", "both"},
+				{"Bob", "", "2", "", "left_only"},
+				{"Cy", "cy@x", "3", "", "left_only"},
+				{"Di", "ann@x", "4", "10", "both"},
 			},
-			wantMatched: []bool{true, false, false, true},
 		},
 		{
-			name:        "no right rows",
-			right:       mustFrame(t, []string{"email", "source"}),
-			want:        [][]string{{"name", "email", "id", "source"}, {"Ann", "ann@x", "1", ""}, {"Bob", "", "2", ""}, {"Cy", "cy@x", "3", ""}, {"Di", "ann@x", "4", ""}},
-			wantMatched: []bool{false, false, false, false},
+			name:  "no right rows",
+			right: mustFrame(t, []string{"email", "source"}),
+			want: [][]string{{"name", "email", "id", "source", "_merge"}, {"Ann", "ann@x", "1", "", "left_only"},
+				{"Bob", "", "2", "", "left_only"}, {"Cy", "cy@x", "3", "", "left_only"}, {"Di", "ann@x", "4", "", "left_only"}},
 		},
 		{
-			name:        "right has only the key",
-			right:       mustFrame(t, []string{"email"}, []string{"cy@x"}),
-			want:        table(t, users),
-			wantMatched: []bool{false, false, true, false},
+			name:  "right has only the key",
+			right: mustFrame(t, []string{"email"}, []string{"cy@x"}),
+			want: [][]string{{"name", "email", "id", "_merge"}, {"Ann", "ann@x", "1", "left_only"},
+				{"Bob", "", "2", "left_only"}, {"Cy", "cy@x", "3", "both"}, {"Di", "ann@x", "4", "left_only"}},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			joined, matched := LeftJoin(users, tt.right, "email", "_ticket")
+			joined, err := LeftJoin(users, tt.right, "email", "_ticket")
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got := table(t, joined); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("joined = %q, want %q", got, tt.want)
 			}
-			if !reflect.DeepEqual(matched, tt.wantMatched) {
-				t.Errorf("matched = %v, want %v", matched, tt.wantMatched)
-			}
 		})
 	}
-	if joined, _ := LeftJoin(Rename(users, map[string]string{"name": "id_r"}), mustFrame(t, []string{"email", "id"}), "email", "_r"); joined.Err == nil {
+	clash, err := Rename(users, map[string]string{"name": "id_r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LeftJoin(clash, mustFrame(t, []string{"email", "id"}), "email", "_r"); err == nil {
 		t.Error("LeftJoin with a suffixed name that clashes: no error")
 	}
-	if joined, _ := LeftJoin(users, mustFrame(t, []string{"id"}), "email", "_r"); joined.Err == nil {
+	if _, err := LeftJoin(users, mustFrame(t, []string{"id"}), "email", "_r"); err == nil {
 		t.Error("LeftJoin without the key on the right: no error")
 	}
 }
@@ -375,12 +403,13 @@ func joinFrames(n, m int) (left, right dataframe.DataFrame) {
 // loop would take 741 million comparisons here.
 func TestLeftJoinLarge(t *testing.T) {
 	left, right := joinFrames(13_000, 57_000)
-	joined, matched := LeftJoin(left, right, "email", "_ticket")
-	if joined.Err != nil || joined.Nrow() != 13_000 {
-		t.Fatalf("joined %d rows, err %v", joined.Nrow(), joined.Err)
+	joined, err := LeftJoin(left, right, "email", "_ticket")
+	if err != nil || joined.Nrow() != 13_000 {
+		t.Fatalf("joined %d rows, err %v", joined.Nrow(), err)
 	}
-	ids := Column(joined, "id_ticket")
-	for i, ok := range matched {
+	ids := col(t, joined, "id_ticket")
+	for i, how := range col(t, joined, Indicator) {
+		ok := how == Both
 		if want := i%3 == 0; ok != want {
 			t.Fatalf("row %d matched = %v, want %v", i, ok, want)
 		}

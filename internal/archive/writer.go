@@ -1,9 +1,14 @@
-package steps
+// Package archive writes the bulk-import archive (SPEC section 6): the
+// frames of tickets, comments and users sliced into runs of the batch size,
+// each run one backup_tickets_{n}.json entry of a gzip-compressed tar,
+// streamed without intermediate files.
+package archive
 
 import (
 	"archive/tar"
 	"bytes"
 	"encoding/json"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -12,33 +17,35 @@ import (
 	"github.com/bytedance/sonic"
 	"github.com/klauspost/compress/gzip"
 	"github.com/migrate-tool/migrate/frame"
+	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/progress"
+	"github.com/migrate-tool/migrate/internal/value"
+	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
-// archiveData is everything the archive holds, one column per key.
-type archiveData struct {
-	tickets struct {
-		created, requester, id []int64
-	}
-	comments struct {
-		created, ticket, id []int64
-		public              []bool
-		body                []string
-		author              []int64
-	}
-	users struct {
-		name  []string
-		id    []int64
-		email []string
-	}
+// Data is everything the archive holds: the frames of SPEC section 4 and 5,
+// with ids already mapped to destination ids.
+type Data struct {
+	// Tickets are the tickets to write (every row), Requester mapped.
+	Tickets *frame.Tickets
+	// Comments are the comments to write, Author mapped.
+	Comments *frame.Comments
+	Users    Users
 }
 
-// newest is the latest created_at of the archive, its entries' mtime.
-func (a *archiveData) newest() int64 {
+// Users is the frame of users written, one column per key.
+type Users struct {
+	Name, Email []string
+	ID          []int64
+}
+
+// Newest is the latest created_at of the archive, its entries' mtime.
+func (a *Data) Newest() int64 {
 	var t int64
-	for _, v := range a.tickets.created {
+	for _, v := range a.Tickets.Created {
 		t = max(t, v)
 	}
-	for _, v := range a.comments.created {
+	for _, v := range a.Comments.Created {
 		t = max(t, v)
 	}
 	return t
@@ -82,39 +89,42 @@ type batchJSON struct {
 // jsonAPI writes <, >, & and non-ASCII as themselves.
 var jsonAPI = sonic.Config{EscapeHTML: false, NoValidateJSONMarshaler: true}.Froze()
 
-type archiveOptions struct {
-	batch  int
-	html   bool // --body-format html
-	indent int
-	level  int
-	mtime  int64
-	// progress, when set, counts the files written.
-	progress *Progress
+// Options configure the archive.
+type Options struct {
+	// Batch is the number of objects per array in one file, 1 to 100.
+	Batch int
+	// HTML writes BODY as it is (--body-format html) instead of escaping it.
+	HTML bool
+	// Indent pretty-prints with that many spaces; 0 is compact.
+	Indent int
+	// Level is the gzip level, 1 to 9.
+	Level int
+	// MTime is the entries' modification time, in Unix seconds.
+	MTime int64
+	// Progress, when set, counts the files written.
+	Progress *progress.Reporter
 }
 
 // writeArchive slices the columns into runs of batch (the seed layout) and
 // streams backup_tickets_{n}.json entries into a gzip-compressed tar. JSON
 // encoding and compression overlap: this goroutine encodes while another
 // compresses, so both cores work.
-func writeArchive(path string, a *archiveData, o archiveOptions) (files int, size int64, err error) {
-	if o.level < 1 || o.level > 9 {
-		return 0, 0, Usagef("--compression-level must be 1 to 9, not %d", o.level)
-	}
-	f, err := CreateAtomic(path)
+func Write(path string, a *Data, o Options) (files int, size int64, err error) {
+	f, err := workspace.CreateAtomic(path)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer f.Abort()
 	counter := &countingWriter{w: f}
-	zw, err := gzip.NewWriterLevel(counter, o.level)
+	zw, err := gzip.NewWriterLevel(counter, o.Level)
 	if err != nil {
-		return 0, 0, Usagef("--compression-level must be 1 to 9, not %d", o.level)
+		return 0, 0, fail.Failf("cannot write %s: %w", path, err)
 	}
 	tw := tar.NewWriter(zw)
-	mtime := time.Unix(o.mtime, 0).UTC()
+	mtime := time.Unix(o.MTime, 0).UTC()
 
-	runs := func(n int) int { return (n + o.batch - 1) / o.batch }
-	files = max(runs(len(a.tickets.id)), runs(len(a.comments.id)), runs(len(a.users.id)))
+	files = max(frame.NumChunks(a.Tickets.Len(), o.Batch), frame.NumChunks(a.Comments.Len(), o.Batch),
+		frame.NumChunks(len(a.Users.ID), o.Batch))
 
 	// Encoded files go to the compressor in order; their buffers come back
 	// for reuse.
@@ -139,9 +149,9 @@ func writeArchive(path string, a *archiveData, o archiveOptions) (files int, siz
 		compressed <- werr
 	}()
 
-	var task *Task
-	if o.progress != nil {
-		task = o.progress.Start("writing "+path, "files", int64(files))
+	var task *progress.Task
+	if o.Progress != nil {
+		task = o.Progress.Start("writing "+path, "files", int64(files))
 		defer task.Done()
 	}
 	enc := newBatchEncoder(o)
@@ -162,16 +172,16 @@ func writeArchive(path string, a *archiveData, o archiveOptions) (files int, siz
 	}
 	close(encoded)
 	if werr := <-compressed; err == nil && werr != nil {
-		err = Failf("cannot write %s: %v", path, werr)
+		err = fail.Failf("cannot write %s: %v", path, werr)
 	}
 	if err != nil {
 		return 0, 0, err
 	}
 	if err := tw.Close(); err != nil {
-		return 0, 0, Failf("cannot write %s: %v", path, err)
+		return 0, 0, fail.Failf("cannot write %s: %v", path, err)
 	}
 	if err := zw.Close(); err != nil {
-		return 0, 0, Failf("cannot write %s: %v", path, err)
+		return 0, 0, fail.Failf("cannot write %s: %v", path, err)
 	}
 	if err := f.Commit(); err != nil {
 		return 0, 0, err
@@ -197,63 +207,66 @@ func writeEntry(tw *tar.Writer, n int, data []byte, mtime time.Time) error {
 
 // batchEncoder builds one archive file's JSON at a time, reusing its slices.
 type batchEncoder struct {
-	o      archiveOptions
+	o      Options
 	b      batchJSON
 	strs   []byte // backing store of the batch's built strings
 	indent string
 }
 
-func newBatchEncoder(o archiveOptions) *batchEncoder {
-	e := &batchEncoder{o: o, indent: strings.Repeat(" ", o.indent)}
+func newBatchEncoder(o Options) *batchEncoder {
+	e := &batchEncoder{o: o, indent: strings.Repeat(" ", o.Indent)}
 	t := &e.b.Data.Tickets
-	t.Data = make([]ticketJSON, 0, o.batch)
-	t.Comments = make([]commentJSON, 0, o.batch)
-	t.Users = make([]userJSON, 0, o.batch)
+	t.Data = make([]ticketJSON, 0, o.Batch)
+	t.Comments = make([]commentJSON, 0, o.Batch)
+	t.Users = make([]userJSON, 0, o.Batch)
 	t.Organizations = []organizationJSON{}
 	return e
 }
 
-// encode returns file n (from 0) of the seed layout, appended to buf.
-func (e *batchEncoder) encode(a *archiveData, n int, buf []byte) ([]byte, error) {
+// encode returns file n (from 0) of the seed layout, appended to buf: the
+// n-th run of Batch rows of each frame.
+func (e *batchEncoder) encode(a *Data, n int, buf []byte) ([]byte, error) {
 	o := e.o
-	lo := n * o.batch
+	lo := n * o.Batch
 	strs := e.strs[:0]
 	t := &e.b.Data.Tickets
 	t.Data, t.Comments, t.Users = t.Data[:0], t.Comments[:0], t.Users[:0]
-	for i := lo; i < min(lo+o.batch, len(a.tickets.id)); i++ {
+	ts := a.Tickets
+	for i := lo; i < min(lo+o.Batch, ts.Len()); i++ {
 		start := len(strs)
-		strs = frame.AppendTimestamp(strs, a.tickets.created[i])
-		t.Data = append(t.Data, ticketJSON{RequesterID: a.tickets.requester[i], ID: a.tickets.id[i], CreatedAt: view(strs, start)})
+		strs = value.AppendTimestamp(strs, ts.Created[i])
+		t.Data = append(t.Data, ticketJSON{RequesterID: ts.Requester[i], ID: ts.ID[i], CreatedAt: view(strs, start)})
 	}
-	c := &a.comments
-	for i := lo; i < min(lo+o.batch, len(c.id)); i++ {
+	c := a.Comments
+	for i := lo; i < min(lo+o.Batch, c.Len()); i++ {
 		start := len(strs)
-		strs = frame.AppendTimestamp(strs, c.created[i])
+		strs = value.AppendTimestamp(strs, c.Created[i])
 		mid := len(strs)
-		if o.html {
-			strs = append(strs, c.body[i]...)
+		if o.HTML {
+			strs = append(strs, c.Body[i]...)
 		} else {
-			strs = frame.AppendHTMLBody(strs, c.body[i])
+			strs = value.AppendHTMLBody(strs, c.Body[i])
 		}
 		t.Comments = append(t.Comments, commentJSON{
-			CreatedAt: view(strs[:mid], start), TicketID: c.ticket[i], ID: c.id[i],
-			Public: c.public[i], HTMLBody: view(strs, mid), AuthorID: c.author[i],
+			CreatedAt: view(strs[:mid], start), TicketID: c.Ticket[i], ID: c.ID[i],
+			Public: c.Public[i], HTMLBody: view(strs, mid), AuthorID: c.Author[i],
 		})
 	}
-	for i := lo; i < min(lo+o.batch, len(a.users.id)); i++ {
-		t.Users = append(t.Users, userJSON{Name: a.users.name[i], ID: a.users.id[i], Email: a.users.email[i]})
+	u := &a.Users
+	for i := lo; i < min(lo+o.Batch, len(u.ID)); i++ {
+		t.Users = append(t.Users, userJSON{Name: u.Name[i], ID: u.ID[i], Email: u.Email[i]})
 	}
 	e.strs = strs
 	data, err := jsonAPI.Marshal(&e.b)
 	if err != nil {
-		return nil, Failf("cannot encode backup_tickets_%d.json: %v", n+1, err)
+		return nil, fail.Failf("cannot encode backup_tickets_%d.json: %w", n+1, err)
 	}
-	if o.indent == 0 {
+	if o.Indent == 0 {
 		return data, nil
 	}
 	pretty := bytes.NewBuffer(buf[:0])
 	if err := json.Indent(pretty, data, "", e.indent); err != nil {
-		return nil, Failf("cannot indent backup_tickets_%d.json: %v", n+1, err)
+		return nil, fail.Failf("cannot indent backup_tickets_%d.json: %w", n+1, err)
 	}
 	return pretty.Bytes(), nil
 }
@@ -269,7 +282,7 @@ func view(strs []byte, start int) string {
 }
 
 type countingWriter struct {
-	w interface{ Write([]byte) (int, error) }
+	w io.Writer
 	n int64
 }
 

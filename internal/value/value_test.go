@@ -1,11 +1,11 @@
-package frame
+package value
 
 import (
 	"math"
 	"testing"
 	"time"
-	_ "time/tzdata"
-	"unsafe" // America/New_York even where the system has no zoneinfo
+	_ "time/tzdata" // America/New_York even where the system has no zoneinfo
+	"unsafe"
 )
 
 func TestTrimSpace(t *testing.T) {

@@ -1,9 +1,11 @@
-package steps
+package workspace
 
 import (
 	"bufio"
 	"os"
 	"path/filepath"
+
+	"github.com/migrate-tool/migrate/internal/fail"
 )
 
 // AtomicFile is a file written under a temporary name in the folder of its
@@ -20,14 +22,27 @@ type AtomicFile struct {
 // and defer Abort: it removes the temporary file unless Commit succeeded.
 func CreateAtomic(path string) (*AtomicFile, error) {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, Failf("cannot create folder %s: %v", dir, err)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fail.Failf("cannot create folder %s: %w", dir, err)
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return nil, Failf("cannot write %s: %v", path, err)
+		return nil, fail.Failf("cannot write %s: %w", path, err)
 	}
 	return &AtomicFile{Writer: bufio.NewWriterSize(f, 1<<20), f: f, final: path}, nil
+}
+
+// WriteFile writes data to path atomically.
+func WriteFile(path string, data []byte) error {
+	f, err := CreateAtomic(path)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := f.Write(data); err != nil {
+		return fail.Failf("cannot write %s: %w", path, err)
+	}
+	return f.Commit()
 }
 
 // Commit flushes, closes and renames the file into place.
@@ -38,7 +53,7 @@ func (a *AtomicFile) Commit() error {
 	a.done = true
 	err := a.Writer.Flush()
 	if err == nil {
-		err = a.f.Chmod(0o644)
+		err = a.f.Chmod(FileMode)
 	}
 	if cerr := a.f.Close(); err == nil {
 		err = cerr
@@ -48,7 +63,7 @@ func (a *AtomicFile) Commit() error {
 	}
 	if err != nil {
 		os.Remove(a.f.Name())
-		return Failf("cannot write %s: %v", a.final, err)
+		return fail.Failf("cannot write %s: %w", a.final, err)
 	}
 	return nil
 }
@@ -62,3 +77,6 @@ func (a *AtomicFile) Abort() {
 	a.f.Close()
 	os.Remove(a.f.Name())
 }
+
+// Name is the file's final path.
+func (a *AtomicFile) Name() string { return a.final }

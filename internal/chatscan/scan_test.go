@@ -1,4 +1,4 @@
-package steps
+package chatscan
 
 import (
 	"context"
@@ -10,22 +10,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/migrate-tool/migrate/frame"
+	"github.com/migrate-tool/migrate/internal/value"
 )
 
 const testHeader = "CONVERSATION_ID,COMMENT_PART_ID,AUTHOR_ID,NAME,EMAIL,BODY,COMMENT_PUBLIC,COMMENT_CREATED_AT,TICKET_CREATED_AT,TICKET_REQUESTER_ID\n"
 
 // scanString scans rows (without header) with default options.
-func scanString(t *testing.T, rows string) *Scan {
+func scanString(t *testing.T, rows string) *Result {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "chat_data.csv")
 	if err := os.WriteFile(path, []byte(testHeader+rows), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := scanChat(context.Background(), scanOptions{
-		file: path, messages: true,
-		nulls: frame.NewNulls(DefaultNullValues),
-		times: &frame.TimeParser{Loc: time.UTC, Now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)},
+	s, err := Scan(context.Background(), Options{
+		File: path, Messages: true,
+		Nulls: value.NewNulls([]string{"NULL", "null", `\N`}),
+		Times: &value.TimeParser{Loc: time.UTC, Now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ type userRow struct {
 	chatIDs     string
 }
 
-func usersOf(s *Scan) []userRow {
+func usersOf(s *Result) []userRow {
 	var out []userRow
 	for _, u := range s.Users {
 		var ids []string
@@ -138,11 +138,11 @@ func TestMessageRules(t *testing.T) {
 				"1,3,5,A,a@x.test,x,1,2021-01-01T00:00:00Z,2021-01-03T00:00:00Z,5\n" +
 				"1,4,5,A,a@x.test,x,1,2021-01-01T00:00:00Z,2021-01-02T00:00:00Z,6\n",
 			want{[]int64{1, 2, 3, 4}, "", 0, []int64{1}, 0, 1}},
-		{"rejected ticket rejects its kept messages, after duplicates",
+		{"a ticket without fields keeps its messages (build rejects them), after duplicates",
 			"1,1,5,A,a@x.test,x,1,2021-01-01T00:00:00Z,bad,5\n" +
 				"1,1,5,A,a@x.test,x,1,2021-01-01T00:00:00Z,bad,5\n" +
 				"1,1,5,A,a@x.test,y,1,2021-01-01T00:00:00Z,bad,5\n",
-			want{nil, "ticket_rejected conflicting_duplicate", 1, []int64{1}, 1, 0}},
+			want{[]int64{1}, "conflicting_duplicate", 1, []int64{1}, 1, 0}},
 		{"a ticket exists from a record whose comment is rejected",
 			"2,bad,5,A,a@x.test,x,1,2021-01-01T00:00:00Z,2021-01-01T00:00:00Z,5\n",
 			want{nil, "bad_comment_id", 0, []int64{2}, 0, 0}},
@@ -151,20 +151,30 @@ func TestMessageRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := scanString(t, tt.rows)
 			var reasons []string
-			for _, r := range s.rejects {
-				reasons = append(reasons, r.reason.String())
+			for _, r := range s.Rejects {
+				reasons = append(reasons, r.Reason.String())
 			}
 			comments := s.Comments.ID
 			if len(comments) == 0 {
 				comments = nil
 			}
-			got := want{comments, strings.Join(reasons, " "), s.ExactDuplicates, s.Tickets.ID, s.RejectedTickets(), s.TicketConflicts}
+			got := want{comments, strings.Join(reasons, " "), s.ExactDuplicates, s.Tickets.ID, rejectedTickets(s), s.TicketConflicts}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("\n got %+v\nwant %+v", got, tt.want)
 			}
-			if s.Records != len(s.Comments.ID)+s.ExactDuplicates+len(s.rejects) {
-				t.Errorf("reconciliation: %d records, %d comments, %d duplicates, %d rejects", s.Records, len(s.Comments.ID), s.ExactDuplicates, len(s.rejects))
+			if s.Records != len(s.Comments.ID)+s.ExactDuplicates+len(s.Rejects) {
+				t.Errorf("reconciliation: %d records, %d comments, %d duplicates, %d rejects", s.Records, len(s.Comments.ID), s.ExactDuplicates, len(s.Rejects))
 			}
 		})
 	}
+}
+
+func rejectedTickets(s *Result) int {
+	n := 0
+	for _, ok := range s.Tickets.HasFields {
+		if !ok {
+			n++
+		}
+	}
+	return n
 }

@@ -1,4 +1,6 @@
-package steps
+// Package progress reports long work on stderr: a bar on a terminal, a line
+// every few seconds otherwise, nothing when quiet.
+package progress
 
 import (
 	"fmt"
@@ -11,18 +13,18 @@ import (
 	"golang.org/x/term"
 )
 
-// Progress reports long work on stderr: a bar on a terminal, a line every few
-// seconds otherwise, nothing when quiet.
-type Progress struct {
+// Reporter reports long work on stderr: a bar on a terminal, a line every few
+// seconds otherwise, nothing when quiet. A nil *Reporter reports nothing.
+type Reporter struct {
 	w        io.Writer
 	quiet    bool
 	terminal bool
 	every    time.Duration
 }
 
-// NewProgress reports to w. A bar is drawn only when w is a terminal.
-func NewProgress(w io.Writer, quiet bool) *Progress {
-	p := &Progress{w: w, quiet: quiet, every: 5 * time.Second}
+// New reports to w. A bar is drawn only when w is a terminal.
+func New(w io.Writer, quiet bool) *Reporter {
+	p := &Reporter{w: w, quiet: quiet, every: 5 * time.Second}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.terminal = true
 	}
@@ -31,7 +33,7 @@ func NewProgress(w io.Writer, quiet bool) *Progress {
 
 // Task is one piece of long work: rows read, pages fetched.
 type Task struct {
-	p     *Progress
+	p     *Reporter
 	label string
 	unit  string
 	total int64
@@ -43,7 +45,7 @@ type Task struct {
 }
 
 // Start begins a task of total units (-1 when unknown).
-func (p *Progress) Start(label, unit string, total int64) *Task {
+func (p *Reporter) Start(label, unit string, total int64) *Task {
 	t := &Task{p: p, label: label, unit: unit, total: total, last: time.Now()}
 	if p == nil || p.quiet {
 		return t

@@ -1,0 +1,76 @@
+package frame
+
+// Comments is the frame of comments that build writes: one row per kept
+// valid message of the chat export, in record order, one typed column per
+// key of the archive's comment object (SPEC section 4). Body is the cleaned
+// BODY text, not yet HTML.
+type Comments struct {
+	ID, Ticket, Author, Created []int64
+	Public                      []bool
+	Body                        []string
+	// Record is the message's record number in the export.
+	Record []int32
+	// TicketRow is the row of the comment's ticket in the Tickets frame.
+	TicketRow []int32
+}
+
+// Len is the number of rows.
+func (c *Comments) Len() int { return len(c.ID) }
+
+// Grow makes room for n more rows, so that millions of rows are not copied
+// again and again as the columns grow.
+func (c *Comments) Grow(n int) {
+	c.ID, c.Ticket = grow(c.ID, n), grow(c.Ticket, n)
+	c.Author, c.Created = grow(c.Author, n), grow(c.Created, n)
+	c.Public, c.Body = grow(c.Public, n), grow(c.Body, n)
+	c.Record, c.TicketRow = grow(c.Record, n), grow(c.TicketRow, n)
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s)-len(s) >= n {
+		return s
+	}
+	out := make([]T, len(s), len(s)+n)
+	copy(out, s)
+	return out
+}
+
+// Filter keeps the rows whose keep is true, in order, in place.
+func (c *Comments) Filter(keep []bool) {
+	c.ID, c.Ticket = Filter(c.ID, keep), Filter(c.Ticket, keep)
+	c.Author, c.Created = Filter(c.Author, keep), Filter(c.Created, keep)
+	c.Public, c.Body = Filter(c.Public, keep), Filter(c.Body, keep)
+	c.Record, c.TicketRow = Filter(c.Record, keep), Filter(c.TicketRow, keep)
+}
+
+// Tickets is the frame of conversations, in order of first appearance (SPEC
+// section 4): one row per CONVERSATION_ID with a valid id in a well-formed
+// record.
+type Tickets struct {
+	ID, Created, Requester []int64
+	// HasFields tells whether a record of the conversation gave a valid
+	// TICKET_CREATED_AT and TICKET_REQUESTER_ID; a ticket without is
+	// rejected.
+	HasFields []bool
+	// Conflict tells whether two such records disagreed.
+	Conflict []bool
+}
+
+// Len is the number of rows.
+func (t *Tickets) Len() int { return len(t.ID) }
+
+// Append adds a conversation without ticket fields and returns its row.
+func (t *Tickets) Append(id int64) int32 {
+	t.ID = append(t.ID, id)
+	t.Created = append(t.Created, 0)
+	t.Requester = append(t.Requester, 0)
+	t.HasFields = append(t.HasFields, false)
+	t.Conflict = append(t.Conflict, false)
+	return int32(len(t.ID) - 1)
+}
+
+// Filter keeps the rows whose keep is true, in order, in place.
+func (t *Tickets) Filter(keep []bool) {
+	t.ID, t.Created, t.Requester = Filter(t.ID, keep), Filter(t.Created, keep), Filter(t.Requester, keep)
+	t.HasFields, t.Conflict = Filter(t.HasFields, keep), Filter(t.Conflict, keep)
+}

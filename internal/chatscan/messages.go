@@ -1,0 +1,96 @@
+package chatscan
+
+import (
+	"unsafe"
+
+	"github.com/migrate-tool/migrate/frame"
+)
+
+// messageSet collects comments and tickets during a scan: the comments
+// frame is drop_duplicates(subset=["COMMENT_PART_ID"], keep="first") done
+// while the records stream in, and the tickets frame the same on
+// CONVERSATION_ID.
+type messageSet struct {
+	comments *frame.FirstSeen
+	tickets  *frame.IDTable
+	bodies   arena
+}
+
+// newMessageSet sizes its tables and the comment columns from the file size
+// (a message row is about 200 bytes), so that millions of rows are not
+// copied again and again as the columns grow.
+func newMessageSet(s *Result, fileSize int64) *messageSet {
+	hint := int(fileSize / 256)
+	s.Comments.Grow(hint)
+	return &messageSet{comments: frame.NewFirstSeen(hint), tickets: frame.NewIDTable(hint / 8)}
+}
+
+// ticket returns the row of a conversation's ticket, adding it on its first
+// appearance.
+func (m *messageSet) ticket(s *Result, conversation int64) int32 {
+	t, found := m.tickets.GetOrPut(conversation, int32(s.Tickets.Len()))
+	if !found {
+		s.Tickets.Append(conversation)
+	}
+	return t
+}
+
+// ticketFields takes a ticket's fields from the first record that has them,
+// and counts a conflict when a later one disagrees.
+func (m *messageSet) ticketFields(s *Result, t int32, created, requester int64) {
+	ts := &s.Tickets
+	if !ts.HasFields[t] {
+		ts.HasFields[t], ts.Created[t], ts.Requester[t] = true, created, requester
+		return
+	}
+	if (ts.Created[t] != created || ts.Requester[t] != requester) && !ts.Conflict[t] {
+		ts.Conflict[t] = true
+		s.TicketConflicts++
+	}
+}
+
+// comment keeps a valid message, drops it as an exact duplicate, or reports
+// a conflicting duplicate (false).
+func (m *messageSet) comment(s *Result, rec int, id int64, ticket int32, author, created int64, public bool, body string) bool {
+	c := &s.Comments
+	if k, dup := m.comments.Add(id, int32(c.Len())); dup {
+		if c.Ticket[k] == s.Tickets.ID[ticket] && c.Author[k] == author && c.Created[k] == created &&
+			c.Public[k] == public && c.Body[k] == body {
+			s.ExactDuplicates++
+			return true
+		}
+		return false
+	}
+	c.ID = append(c.ID, id)
+	c.Ticket = append(c.Ticket, s.Tickets.ID[ticket])
+	c.TicketRow = append(c.TicketRow, ticket)
+	c.Author = append(c.Author, author)
+	c.Created = append(c.Created, created)
+	c.Public = append(c.Public, public)
+	c.Body = append(c.Body, m.bodies.keep(body))
+	c.Record = append(c.Record, int32(rec))
+	return true
+}
+
+// finish drops the id tables.
+func (m *messageSet) finish(s *Result) {
+	m.comments, m.tickets = nil, nil
+}
+
+// arena keeps message bodies in large chunks instead of one allocation per
+// row; chunks are never written again once a string points into them.
+type arena struct{ cur []byte }
+
+const arenaChunk = 8 << 20
+
+func (a *arena) keep(s string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	if cap(a.cur)-len(a.cur) < len(s) {
+		a.cur = make([]byte, 0, max(arenaChunk, len(s)))
+	}
+	start := len(a.cur)
+	a.cur = append(a.cur, s...)
+	return unsafe.String(&a.cur[start], len(s))
+}

@@ -1,0 +1,71 @@
+package chatscan
+
+import (
+	"encoding/csv"
+	"errors"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/migrate-tool/migrate/frame"
+	"github.com/migrate-tool/migrate/internal/fail"
+)
+
+// WriteRejects writes rejects.csv (SPEC section 7): one row per rejected
+// record, in record order, with the record's raw values. The raw values of
+// records rejected after parsing (Fields nil) are read again from the
+// export first.
+func (s *Result) WriteRejects(w io.Writer, rejects []Reject) error {
+	if err := s.refill(rejects); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.Write(append([]string{"record", "line", "reason"}, s.Header...))
+	row := []string{}
+	for _, r := range rejects {
+		row = append(row[:0], strconv.Itoa(r.Record), strconv.Itoa(r.Line), r.Reason.String())
+		row = append(row, r.Fields...)
+		cw.Write(row)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// refill reads the export again for the rejected records whose raw values
+// were not kept.
+func (s *Result) refill(rejects []Reject) error {
+	want := map[int]int{}
+	for i, r := range rejects {
+		if r.Fields == nil {
+			want[r.Record] = i
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	f, err := os.Open(s.File)
+	if err != nil {
+		return fail.Failf("cannot read %s again for rejects.csv: %w", s.File, err)
+	}
+	defer f.Close()
+	r := frame.NewReader(f)
+	r.LazyQuotes = s.lazyQuotes
+	if _, _, err := r.Read(); err != nil {
+		return fail.Failf("cannot read %s again for rejects.csv: %w", s.File, err)
+	}
+	for rec := 1; len(want) > 0; rec++ {
+		fields, line, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return fail.Failf("%s changed while migrate was reading it: rerun build", s.File)
+		}
+		var perr *frame.ParseError
+		if err != nil && !errors.As(err, &perr) {
+			return fail.Failf("cannot read %s again for rejects.csv: %w", s.File, err)
+		}
+		if i, ok := want[rec]; ok {
+			rejects[i].Fields, rejects[i].Line = fields, line
+			delete(want, rec)
+		}
+	}
+	return nil
+}

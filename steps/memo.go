@@ -1,0 +1,53 @@
+package steps
+
+import (
+	"context"
+
+	"github.com/go-gota/gota/dataframe"
+	"github.com/migrate-tool/migrate/internal/chatscan"
+	"github.com/migrate-tool/migrate/internal/value"
+)
+
+// Memo is what one step hands the next in one process, so that a later
+// step need not read back the file an earlier one wrote: the read of the
+// chat export, and the users tables. The runner makes one per run from the
+// selected steps; a step run alone finds it empty and reads files.
+type Memo struct {
+	// keepMessages is set when build is selected: the one read of the chat
+	// export then keeps the comments and tickets too, for build to reuse.
+	keepMessages bool
+
+	scan      *chatscan.Result
+	chatUsers *dataframe.DataFrame
+	merged    *dataframe.DataFrame
+}
+
+func newMemo(selected []Step) *Memo {
+	m := &Memo{}
+	for _, s := range selected {
+		m.keepMessages = m.keepMessages || s.Name == "build"
+	}
+	return m
+}
+
+// Scan returns the read of the chat export, reading it once: with messages
+// when build needs them (asked for here, or selected in this run).
+func (m *Memo) Scan(ctx context.Context, env *Env, messages bool) (*chatscan.Result, error) {
+	if m.scan != nil && (m.scan.Messages() || !messages) {
+		return m.scan, nil
+	}
+	o := &env.Opt
+	res, err := chatscan.Scan(ctx, chatscan.Options{
+		File:       o.ChatCSV,
+		Messages:   messages || m.keepMessages,
+		LazyQuotes: o.LazyQuotes,
+		Nulls:      value.NewNulls(o.NullValues),
+		Times:      &value.TimeParser{Loc: o.Location(), Now: env.Now},
+		Progress:   env.Progress,
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.scan = res
+	return res, nil
+}
