@@ -68,6 +68,9 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, quiet bool) error {
 	opt.APIURL = api.URL
 	opt.Steps = []string{"all"}
 	opt.Quiet = quiet
+	// The sample holds the defects of real exports on purpose, bytes that
+	// are not UTF-8 among them: the demo reads them as U+FFFD.
+	opt.InvalidUTF8 = "replace"
 	err = runSteps(ctx, &steps.Env{
 		Opt:      opt,
 		Stdout:   stdout,

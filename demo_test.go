@@ -83,7 +83,7 @@ func TestDemo(t *testing.T) {
 		t.Errorf("stderr does not show the retry:\n%s", stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"fetch-users  retries", filepath.Join(demoDir, workspace.ArchiveFile)} {
+	for _, want := range []string{"retried request", filepath.Join(demoDir, workspace.ArchiveFile)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}

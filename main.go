@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -23,16 +24,68 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-signals
+		cause := fail.Signal(signalName(s))
+		fmt.Fprintf(os.Stderr, "migrate: %v: stopping (press Ctrl-C again to stop at once)\n", cause)
+		cancel(cause)
+		<-signals
+		os.Exit(fail.Code(cause))
+	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
-	stop()
 	if errors.Is(err, pflag.ErrHelp) {
 		os.Exit(0)
+	}
+	code := fail.Code(err)
+	if err != nil && ctx.Err() != nil {
+		// Stopped by a signal: whatever error surfaced, the status says
+		// which signal it was.
+		code = fail.Code(context.Cause(ctx))
+		err = fmt.Errorf("%w; nothing of the interrupted step was published", context.Cause(ctx))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "migrate:", err)
 	}
-	os.Exit(fail.Code(err))
+	os.Exit(code)
+}
+
+func signalName(s os.Signal) string {
+	if s == syscall.SIGTERM {
+		return "SIGTERM"
+	}
+	return "SIGINT"
+}
+
+// revision is the VCS revision, set by make build with -ldflags when the
+// Go toolchain does not stamp it.
+var revision = ""
+
+// version is the module version and VCS revision (SPEC section 10).
+func version() string {
+	v, rev, modified := "(devel)", revision, false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	if rev == "" {
+		rev = "unknown"
+	}
+	if modified {
+		rev += " (modified)"
+	}
+	return fmt.Sprintf("migrate %s, revision %s", v, rev)
 }
 
 const usageHead = `migrate carries the chat platform's history and the ticket platform's users
@@ -55,7 +108,8 @@ Example: rebuild only the archive with other options, reusing work/
   migrate --steps build,verify --work-dir work --batch-size 50 --existing-users skip
 
 Exit status: 0 done; 1 failure while running; 2 bad usage or unreadable input;
-3 an identity conflict that needs a decision; 4 verify found violations.
+3 an identity conflict that needs a decision; 4 verify found violations;
+5 too many rejects, no archive written; 130 and 143 stopped by SIGINT, SIGTERM.
 
 Flags:
 `
@@ -67,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.SetOutput(stderr)
 	fs.SortFlags = false
 	var stepList string
-	var demo bool
+	var demo, showVersion bool
 	fs.StringVar(&stepList, "steps", "all", "steps to run: all, or a comma list of fetch-users,chat-users,merge-users,build,verify")
 	fs.StringVar(&opt.ChatCSV, "chat-csv", opt.ChatCSV, "the chat platform's export, one row per message")
 	fs.StringVar(&opt.WorkDir, "work-dir", opt.WorkDir, "folder for the files passed between steps, rejects.csv and report.json")
@@ -83,17 +137,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.StringVar(&opt.ExistingUsers, "existing-users", opt.ExistingUsers, "build: include or skip the users that already exist in the destination (source ticket_platform)")
 	fs.StringVar(&opt.Layout, "layout", opt.Layout, "build: how arrays are sliced into files; seed is the original scripts' layout")
 	fs.IntVar(&opt.Indent, "indent", 0, "build: pretty-print the JSON with this many spaces (0: compact)")
+	fs.Float64Var(&opt.MaxRejectRate, "max-reject-rate", opt.MaxRejectRate, "build: the share of records that may be rejected before no archive is written (exit 5); 1 turns the check off")
 	fs.StringVar(&opt.Timezone, "timezone", opt.Timezone, "IANA zone of timestamps written without one")
 	nulls := fs.String("null-values", strings.Join(opt.NullValues, ","), "comma-separated tokens read as null (an empty field always is)")
 	fs.BoolVar(&opt.LazyQuotes, "lazy-quotes", false, "read stray quotes in the chat export as text instead of rejecting the row")
+	fs.StringVar(&opt.InvalidUTF8, "invalid-utf8", opt.InvalidUTF8, "stop at a byte of the chat export that is not UTF-8, or replace each by U+FFFD")
 	fs.IntVar(&opt.CompressionLevel, "compression-level", opt.CompressionLevel, "build: gzip level, 1 (fastest) to 9 (smallest)")
 	fs.BoolVar(&opt.Quiet, "quiet", false, "no progress on stderr")
 	fs.BoolVar(&demo, "demo", false, "run every step on the bundled sample against a fake ticket platform API on 127.0.0.1, into ./demo-out")
+	fs.BoolVar(&showVersion, "version", false, "print the version and VCS revision")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for make bench)")
 	fs.MarkHidden("cpuprofile")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usageHead)
+		fmt.Fprint(stdout, usageHead)
+		fs.SetOutput(stdout)
 		fs.PrintDefaults()
+		fs.SetOutput(stderr)
 	}
 	if err := fs.Parse(longFlags(fs, args)); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -104,22 +163,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if fs.NArg() > 0 {
 		return fail.Usagef("unexpected argument %q: every input is given with a flag (see migrate --help)", fs.Arg(0))
 	}
+	if showVersion {
+		fmt.Fprintln(stdout, version())
+		return nil
+	}
 	if demo {
 		return runDemo(ctx, stdout, stderr, opt.Quiet)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
-			return fail.Failf("cannot write the CPU profile: %v", err)
+			return fail.Failf("cannot write the CPU profile: %w", err)
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return fail.Failf("cannot start the CPU profile: %v", err)
+			return fail.Failf("cannot start the CPU profile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
 	}
 	opt.NullValues = strings.Split(*nulls, ",")
 	opt.Steps = strings.Split(stepList, ",")
+	opt.Given = func(name string) bool { return fs.Changed(name) }
 	return runSteps(ctx, &steps.Env{
 		Opt:      opt,
 		Stdout:   stdout,
@@ -127,6 +191,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		Now:      time.Now(),
 		Getenv:   getenv,
 		Progress: progress.New(stderr, opt.Quiet),
+		Args:     args,
+		Version:  version(),
 	})
 }
 

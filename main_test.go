@@ -23,6 +23,7 @@ func runArgs(t *testing.T, work string, extra ...string) (string, string, error)
 		"--chat-csv", "fixtures/golden/chat_data.csv",
 		"--ticket-users", "fixtures/golden/ticket_platform_users.csv",
 		"--work-dir", work,
+		"--invalid-utf8", "replace", "--max-reject-rate", "1",
 	}, extra...)
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), args, &out, &errOut, noEnv)
@@ -76,10 +77,23 @@ func TestHelpShowsAWorkedExample(t *testing.T) {
 	if !errors.Is(err, pflag.ErrHelp) {
 		t.Fatalf("err = %v, want pflag.ErrHelp", err)
 	}
-	for _, want := range []string{"migrate -steps all", "--chat-id-offset", "--batch-size", "MIGRATE_API_PASSWORD", "Exit status"} {
-		if !strings.Contains(errOut.String(), want) {
-			t.Errorf("help does not mention %q", want)
+	for _, want := range []string{"migrate -steps all", "--chat-id-offset", "--batch-size", "MIGRATE_API_PASSWORD", "Exit status", "--max-reject-rate", "--invalid-utf8"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help on stdout does not mention %q", want)
 		}
+	}
+	if errOut.Len() > 0 {
+		t.Errorf("help wrote on stderr: %q", errOut.String())
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"--version"}, &out, &errOut, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "migrate ") || !strings.Contains(out.String(), "revision") {
+		t.Errorf("--version printed %q, want the version and the revision", out.String())
 	}
 }
 
@@ -125,9 +139,16 @@ func TestSummaryAndQuiet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"chat-users", "merge-users", "build", "rejected.malformed_row", "exact_duplicates"} {
+	for _, want := range []string{"chat-users", "merge-users", "build",
+		"39 records = 19 comments + 2 exact duplicates + 18 rejected (see ", "written to ", "(1 file, 1.1 KB)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	// For a person: no dotted metric names, no zero counts.
+	for _, unwanted := range []string{"rejected.", "exact_duplicates", "archive_bytes", " 0 "} {
+		if strings.Contains(out, unwanted) {
+			t.Errorf("summary shows %q:\n%s", unwanted, out)
 		}
 	}
 	if errOut != "" {

@@ -57,7 +57,7 @@ const bufferSize = 1 << 20
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // A Reader reads records from a CSV input, following encoding/csv's Reader
-// with Comma ',', no comment character, FieldsPerRecord -1 (the caller checks
+// with a single-byte Comma, no comment character, FieldsPerRecord -1 (the caller checks
 // field counts) and TrimLeadingSpace false, except that:
 //
 //   - a UTF-8 BOM at the very start of the input is skipped;
@@ -72,6 +72,16 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 //
 // The exported fields can be changed before the first call to Read.
 type Reader struct {
+	// Comma is the field delimiter: one ASCII byte other than a quote, "\r"
+	// or "\n". If 0 (the default), it is ','.
+	Comma byte
+
+	// KeepRaw, if true, keeps the text of each record as read (its lines,
+	// line breaks included, without the final line end) for Raw: what a
+	// caller logs of a record it cannot trust. It costs a copy of the
+	// records that hold quotes.
+	KeepRaw bool
+
 	// LazyQuotes, if true, reads a quote in an unquoted field, and a quote
 	// in a quoted field not followed by a comma, a line end or a second
 	// quote, as text. If false (the default), they are ErrBareQuote and
@@ -106,6 +116,22 @@ type Reader struct {
 
 	// record is the slice Read returns with ReuseRecord.
 	record []string
+
+	// raw is the text of the last record, with KeepRaw: a view into the
+	// read buffer for a record without quotes, else rawBuf.
+	raw, rawBuf []byte
+}
+
+// Raw returns the text of the record most recently read, as read, when
+// KeepRaw is set; like the fields of ReuseRecord, it is valid only until the
+// next call to Read.
+func (r *Reader) Raw() []byte { return r.raw }
+
+func (r *Reader) comma() byte {
+	if r.Comma == 0 {
+		return ','
+	}
+	return r.Comma
 }
 
 // NewReader returns a new Reader that reads from r.
@@ -158,6 +184,9 @@ func (r *Reader) Read() (fields []string, line int, err error) {
 		// The common case: no quote anywhere in the line, so the record is
 		// this line split at commas, and needs no unescaping.
 		data := text[:len(text)-lengthNL(text)]
+		if r.KeepRaw {
+			r.raw = data
+		}
 		var s string
 		var dst []string
 		if r.ReuseRecord {
@@ -167,9 +196,9 @@ func (r *Reader) Read() (fields []string, line int, err error) {
 			// One string for the whole record: pins the fields together,
 			// but allocates once.
 			s = string(data)
-			dst = make([]string, 0, bytes.Count(data, comma)+1)
+			dst = make([]string, 0, bytes.Count(data, []byte{r.comma()})+1)
 		}
-		dst = splitFields(dst, s)
+		dst = splitFields(dst, s, r.comma())
 		if r.ReuseRecord {
 			r.record = dst
 		}
@@ -178,12 +207,10 @@ func (r *Reader) Read() (fields []string, line int, err error) {
 	return r.readQuoted(text, errRead, recLine)
 }
 
-var comma = []byte{','}
-
-// splitFields appends the comma-separated fields of s to dst.
-func splitFields(dst []string, s string) []string {
+// splitFields appends the fields of s, separated by comma, to dst.
+func splitFields(dst []string, s string, comma byte) []string {
 	for {
-		i := strings.IndexByte(s, ',')
+		i := strings.IndexByte(s, comma)
 		if i < 0 {
 			return append(dst, s)
 		}
@@ -236,9 +263,13 @@ func lengthNL(b []byte) int {
 // errors.
 func (r *Reader) readQuoted(text []byte, errRead error, recLine int) ([]string, int, error) {
 	const quoteLen = len(`"`)
-	const commaLen = len(`,`)
+	const commaLen = 1
+	comma := r.comma()
 	var err error
 	line := text
+	if r.KeepRaw {
+		r.rawBuf = append(r.rawBuf[:0], text...)
+	}
 	r.recordBuffer = r.recordBuffer[:0]
 	r.fieldEnds = r.fieldEnds[:0]
 	posLine, posCol := r.numLine, 1
@@ -246,7 +277,7 @@ parseField:
 	for {
 		if len(line) == 0 || line[0] != '"' {
 			// Non-quoted field.
-			i := bytes.IndexByte(line, ',')
+			i := bytes.IndexByte(line, comma)
 			field := line
 			if i >= 0 {
 				field = field[:i]
@@ -290,7 +321,7 @@ parseField:
 					r.recordBuffer = append(r.recordBuffer, '"')
 					line = line[quoteLen:]
 					posCol += quoteLen
-				case len(line) > 0 && line[0] == ',':
+				case len(line) > 0 && line[0] == comma:
 					// `",`: the end of the field.
 					line = line[commaLen:]
 					posCol += commaLen
@@ -322,6 +353,9 @@ parseField:
 				}
 				posCol += len(line)
 				line, errRead = r.readLine()
+				if r.KeepRaw {
+					r.rawBuf = append(r.rawBuf, line...)
+				}
 				if len(line) > 0 {
 					posLine++
 					posCol = 1
@@ -343,6 +377,9 @@ parseField:
 	}
 	if err == nil {
 		err = errRead
+	}
+	if r.KeepRaw {
+		r.raw = r.rawBuf[:len(r.rawBuf)-lengthNL(r.rawBuf)]
 	}
 
 	var s string

@@ -242,11 +242,12 @@ func TestReaderReuseRecordAllocs(t *testing.T) {
 }
 
 // stdResults reads input with encoding/csv configured as Reader mirrors it.
-func stdResults(t testing.TB, input string, lazy bool) []readResult {
+func stdResults(t testing.TB, input string, lazy bool, comma byte) []readResult {
 	t.Helper()
 	r := csv.NewReader(strings.NewReader(input))
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = lazy
+	r.Comma = rune(comma)
 	var out []readResult
 	for {
 		fields, err := r.Read()
@@ -280,11 +281,19 @@ func stdResults(t testing.TB, input string, lazy bool) []readResult {
 // BOM: the same records, lines and error positions, except that an open
 // quote at the end is ErrOpenQuote, which encoding/csv calls ErrQuote.
 func compareWithStd(t *testing.T, input string) {
-	for _, lazy := range []bool{false, true} {
-		want := stdResults(t, input, lazy)
+	for _, comma := range []byte{',', ';', '\t', '|'} {
+		for _, lazy := range []bool{false, true} {
+			compareWithStdComma(t, input, lazy, comma)
+		}
+	}
+}
+
+func compareWithStdComma(t *testing.T, input string, lazy bool, comma byte) {
+	{
+		want := stdResults(t, input, lazy, comma)
 		for _, reuse := range []bool{false, true} {
 			r := NewReader(strings.NewReader(input))
-			r.LazyQuotes, r.ReuseRecord = lazy, reuse
+			r.LazyQuotes, r.ReuseRecord, r.Comma = lazy, reuse, comma
 			got := readAll(t, r)
 			// Where encoding/csv drops the rest of a malformed record,
 			// Reader keeps it as one last field holding the offending quote.
@@ -294,7 +303,7 @@ func compareWithStd(t *testing.T, input string) {
 				}
 				n := len(got[i].Fields)
 				if n == 0 || !strings.Contains(got[i].Fields[n-1], `"`) {
-					t.Fatalf("lazy=%v reuse=%v input %q: malformed record %+v does not keep its rest as a last field", lazy, reuse, input, got[i])
+					t.Fatalf("comma=%q lazy=%v reuse=%v input %q: malformed record %+v does not keep its rest as a last field", comma, lazy, reuse, input, got[i])
 				}
 				got[i].Fields = got[i].Fields[:n-1]
 				if len(got[i].Fields) == 0 {
@@ -305,7 +314,7 @@ func compareWithStd(t *testing.T, input string) {
 				got[n-1].Err = ErrQuote
 			}
 			if !equalResults(got, want) {
-				t.Fatalf("lazy=%v reuse=%v input %q:\n got %+v\nwant %+v", lazy, reuse, input, got, want)
+				t.Fatalf("comma=%q lazy=%v reuse=%v input %q:\n got %+v\nwant %+v", comma, lazy, reuse, input, got, want)
 			}
 			if off := r.InputOffset(); off != int64(len(input)) {
 				t.Fatalf("lazy=%v reuse=%v input %q: InputOffset = %d at the end, want %d", lazy, reuse, input, off, len(input))
@@ -328,6 +337,27 @@ var differentialInputs = []string{
 	"a,b\r\nc\rd,e\r",
 	"\"é,\"\xff\n",
 	"1,\"b\n2,c\n3,d\"x,e\n4,f\n",
+	"a;b\tc|d,e\n\"x;y\";z\n",
+}
+
+func TestReaderKeepRaw(t *testing.T) {
+	input := "id,body\n\n1,plain\r\n2,\"two\r\nlines\"\n3,bad\"quote\n4,\"open\nstill\"x,y\n\n5,last"
+	want := []string{"id,body", "1,plain", "2,\"two\nlines\"", "3,bad\"quote", "4,\"open\nstill\"x,y", "5,last"}
+	for _, reuse := range []bool{false, true} {
+		r := NewReader(strings.NewReader(input))
+		r.KeepRaw, r.ReuseRecord = true, reuse
+		var got []string
+		for {
+			_, _, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			got = append(got, string(r.Raw()))
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("reuse=%v: raw records\n got %q\nwant %q", reuse, got, want)
+		}
+	}
 }
 
 func TestReaderMatchesEncodingCSV(t *testing.T) {

@@ -211,9 +211,9 @@ func TestBuildFailsBeforeWriting(t *testing.T) {
 	}
 }
 
-// TestBuildOutIsUnusable points --out into a folder that is a file: build
-// fails with exit status 1 naming the path, and leaves no archive and no
-// temporary file.
+// TestBuildOutIsUnusable points --out into a folder that is a file: the run
+// stops before any step with exit status 2 naming the path, and leaves no
+// archive and no temporary file.
 func TestBuildOutIsUnusable(t *testing.T) {
 	env := buildDir(t, 20, 5)
 	blocker := filepath.Join(t.TempDir(), "not-a-folder")
@@ -222,8 +222,8 @@ func TestBuildOutIsUnusable(t *testing.T) {
 	}
 	env.Opt.Out = filepath.Join(blocker, workspace.ArchiveFile)
 	err := runSteps(env, "build")
-	if fail.Code(err) != fail.Failure || err == nil || !strings.Contains(err.Error(), blocker) {
-		t.Fatalf("build: exit status %d, %v; want 1 naming %s", fail.Code(err), err, blocker)
+	if fail.Code(err) != fail.Usage || err == nil || !strings.Contains(err.Error(), blocker) {
+		t.Fatalf("build: exit status %d, %v; want 2 naming %s", fail.Code(err), err, blocker)
 	}
 	wantOnly(t, filepath.Dir(blocker), blocker, oldContent, "not-a-folder")
 	checkNoTemporaries(t, env.Opt.WorkDir)

@@ -11,6 +11,17 @@ import (
 	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
+var chatUsersStep = Step{
+	Name: "chat-users",
+	Run:  ChatUsers,
+	Reads: func(o *Options) []Input {
+		return []Input{o.chatExport()}
+	},
+	Writes: func(o *Options) []string {
+		return []string{workspace.Path(o.WorkDir, workspace.ChatUsersFile)}
+	},
+}
+
 // ChatUsersColumns are the columns of chat_platform_users.csv (SPEC section 2).
 var ChatUsersColumns = []string{"name", "email", "id", "chat_ids", "source"}
 
@@ -22,17 +33,21 @@ var ChatUsersColumns = []string{"name", "email", "id", "chat_ids", "source"}
 //
 // done right (SPEC section 5): one row per person, the chat ids that share
 // an email linked into one user, nobody dropped for a missing name or email.
-func ChatUsers(ctx context.Context, env *Env, memo *Memo) (report.Counts, error) {
+func ChatUsers(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 	scan, err := memo.Scan(ctx, env, false)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	rec.AddInput(scan.Export())
 	users := chatUsersFrame(scan.Users)
-	if err := workspace.WriteFrame(workspace.Path(env.Opt.WorkDir, workspace.ChatUsersFile), users); err != nil {
-		return nil, err
+	path := workspace.Path(env.Opt.WorkDir, workspace.ChatUsersFile)
+	out, err := workspace.WriteFrame(path, users)
+	if err != nil {
+		return err
 	}
+	rec.AddOutput(out.As(RoleChatUsers))
 	memo.chatUsers = &users
-	return report.Counts{
+	rec.Counts = report.Counts{
 		{"records", scan.Records},
 		{"users", len(scan.Users)},
 		{"warnings", report.Counts{
@@ -40,7 +55,8 @@ func ChatUsers(ctx context.Context, env *Env, memo *Memo) (report.Counts, error)
 			{"invalid_utf8", scan.InvalidUTF8Name},
 			{"name_defaulted", scan.NameDefaulted},
 		}},
-	}, nil
+	}
+	return nil
 }
 
 // chatUsersFrame is the users as the frame written to chat_platform_users.csv.

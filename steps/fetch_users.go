@@ -881,3 +881,13 @@ func SleepContext(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+var fetchUsersStep = Step{
+	Name: "fetch-users",
+	Run: func(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
+		counts, err := FetchUsers(ctx, env, memo)
+		rec.Counts = counts
+		return err
+	},
+	Writes: func(o *Options) []string { return []string{o.TicketUsersPath()} },
+}

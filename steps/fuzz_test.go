@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/migrate-tool/migrate/internal/chatscan"
 	"github.com/migrate-tool/migrate/internal/fail"
@@ -45,6 +47,10 @@ const (
 	fuzzBatchOne
 	fuzzNewYork
 	fuzzOffset
+	// fuzzStopUTF8 keeps the default --invalid-utf8 stop (else replace).
+	fuzzStopUTF8
+	// fuzzRejectRate keeps the default --max-reject-rate 0.05 (else 1).
+	fuzzRejectRate
 )
 
 // FuzzPipeline runs chat-users, merge-users and build on a fuzzed chat
@@ -67,14 +73,14 @@ func FuzzPipeline(f *testing.F) {
 // live in testdata/fuzz/FuzzPipelineHeader.
 func FuzzPipelineHeader(f *testing.F) {
 	f.Add([]byte("\ufeff conversation_id ,Comment_Part_Id,author_id,NAME,EMAIL,BODY,COMMENT_PUBLIC,COMMENT_CREATED_AT,TICKET_CREATED_AT,TICKET_REQUESTER_ID"),
-		[]byte("1,2,3,Ann,ann@x.org,hi,true,2021-01-01,2021-01-01,3\r\n"))
-	f.Add([]byte("BODY,AUTHOR_ID,X"), []byte("1,2\n"))
-	f.Fuzz(func(t *testing.T, header, body []byte) {
+		[]byte("1,2,3,Ann,ann@x.org,hi,true,2021-01-01,2021-01-01,3\r\n"), uint8(fuzzHTMLBody|fuzzStopUTF8))
+	f.Add([]byte("BODY,AUTHOR_ID,X"), []byte("1,2\n"), uint8(fuzzRejectRate))
+	f.Fuzz(func(t *testing.T, header, body []byte, flags uint8) {
 		if len(header)+len(body) > fuzzMaxInput {
 			t.Skip("input too large")
 		}
 		in := append(append(slices.Clip(header), '\n'), body...)
-		checkPipeline(t, in, 0)
+		checkPipeline(t, in, flags)
 	})
 }
 
@@ -114,6 +120,12 @@ func checkPipeline(t *testing.T, chat []byte, flags uint8) {
 		if flags&fuzzOffset != 0 {
 			o.ChatIDOffset = 10000
 		}
+		if flags&fuzzStopUTF8 == 0 {
+			o.InvalidUTF8 = "replace"
+		}
+		if flags&fuzzRejectRate == 0 {
+			o.MaxRejectRate = 1
+		}
 		var stdout bytes.Buffer
 		return &Env{Opt: o, Stdout: &stdout, Stderr: io.Discard, Now: fuzzNow, Getenv: func(string) string { return "" }}, &stdout
 	}
@@ -125,12 +137,26 @@ func checkPipeline(t *testing.T, chat []byte, flags uint8) {
 	}
 	memo := newMemo(Pipeline) // the in-memory path of --steps all
 
-	step := func(name string, run func(context.Context, *Env, *Memo) (report.Counts, error), outputs ...string) (report.Counts, bool) {
-		counts, err := run(ctx, env, memo)
+	step := func(name string, run func(context.Context, *Env, *Memo, *report.Step) error, outputs ...string) (report.Counts, bool) {
+		rec := &report.Step{Name: name}
+		err := run(ctx, env, memo, rec)
 		if err == nil {
-			return counts, true
+			return rec.Counts, true
 		}
-		if code := fail.Code(err); code != fail.Usage && code != fail.Conflict {
+		code := fail.Code(err)
+		if code == fail.TooManyRejects && name == "build" {
+			// No archive, but rejects.csv and report.json say why.
+			if !errors.Is(err, ErrTooManyRejects) || !rec.Written {
+				t.Fatalf("build: exit status 5 without its report: %v", err)
+			}
+			if _, err := os.Stat(out1); err == nil {
+				t.Fatalf("build wrote an archive although it had too many rejects")
+			}
+			checkRejectsFile(t, work, rec.Counts.Int("rejected_records"))
+			checkNoTemporaries(t, work)
+			return nil, false
+		}
+		if code != fail.Usage && code != fail.Conflict {
 			t.Fatalf("%s: exit status %d, want 2 or 3 for bad input: %v", name, code, err)
 		}
 		var e *fail.Error
@@ -174,8 +200,11 @@ func checkPipeline(t *testing.T, chat []byte, flags uint8) {
 	if records != n(chatCounts, "records") {
 		t.Fatalf("build read %d records, chat-users %d", records, n(chatCounts, "records"))
 	}
-	if c, d, r := n(counts, "comments"), n(counts, "exact_duplicates"), n(counts, "rejected_records"); records != c+d+r {
-		t.Fatalf("records %d != comments %d + exact duplicates %d + rejected %d", records, c, d, r)
+	// Counted apart from build's own guard: the rows of rejects.csv here,
+	// the comments of the archive below.
+	rejectRows := checkRejectsFile(t, work, int64(n(counts, "rejected_records")))
+	if c, d := n(counts, "comments"), n(counts, "exact_duplicates"); records != c+d+rejectRows {
+		t.Fatalf("records %d != comments %d + exact duplicates %d + %d rows of rejects.csv", records, c, d, rejectRows)
 	}
 	sum := 0
 	for _, r := range chatscan.Reasons {
@@ -186,14 +215,16 @@ func checkPipeline(t *testing.T, chat []byte, flags uint8) {
 	}
 
 	// The archive, checked by verify and by the reference checks below.
-	if _, err := Verify(ctx, env, &Memo{}); err != nil {
+	if err := verifyStep.Run(ctx, env, &Memo{}, &report.Step{}); err != nil {
 		t.Fatalf("verify: %v\n%s", err, stdout)
 	}
 	archive1, err := os.ReadFile(out1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkArchive(t, archive1, env.Opt.BatchSize, n(counts, "archive_files"), []int64{9001, 9002, 9003})
+	if got := checkArchive(t, archive1, env.Opt.BatchSize, n(counts, "archive_files"), []int64{9001, 9002, 9003}); got != n(counts, "comments") {
+		t.Fatalf("the archive holds %d comments, build counted %d", got, n(counts, "comments"))
+	}
 	rejects1, err := os.ReadFile(filepath.Join(work, workspace.RejectsFile))
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +236,7 @@ func checkPipeline(t *testing.T, chat []byte, flags uint8) {
 	if err := env2.Opt.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Build(ctx, env2, &Memo{}); err != nil {
+	if err := Build(ctx, env2, &Memo{}, &report.Step{}); err != nil {
 		t.Fatalf("second build: %v", err)
 	}
 	archive2, err := os.ReadFile(out2)
@@ -279,7 +310,7 @@ var refKeys = map[string][]string{
 // checkArchive is a small reference reading of SPEC sections 6 and 9,
 // independent of Verify: entry names, modes and order; key order; batch
 // size; ids unique per kind; every reference resolves; timestamps in range.
-func checkArchive(t *testing.T, archive []byte, batch, files int, tpIDs []int64) {
+func checkArchive(t *testing.T, archive []byte, batch, files int, tpIDs []int64) (commentCount int) {
 	t.Helper()
 	zr, err := gzip.NewReader(bytes.NewReader(archive))
 	if err != nil {
@@ -364,6 +395,7 @@ func checkArchive(t *testing.T, archive []byte, batch, files int, tpIDs []int64)
 			t.Fatalf("%s %d names nothing in the archive or the ticket platform", ref, id)
 		}
 	}
+	return len(comments)
 }
 
 // keyOrder walks one file's JSON tokens and compares each object's keys with
@@ -453,4 +485,31 @@ func TestKeyOrder(t *testing.T) {
 			t.Errorf("keyOrder(%s) = %v, want ok %v", tt.data, err, tt.ok)
 		}
 	}
+}
+
+// checkRejectsFile reads rejects.csv with a strict CSV reader (every row as
+// wide as the header, SPEC section 7) and returns its rows, which must be
+// want.
+func checkRejectsFile(t *testing.T, work string, want int64) int {
+	t.Helper()
+	f, err := os.Open(filepath.Join(work, workspace.RejectsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("rejects.csv does not open with a strict CSV reader: %v", err)
+	}
+	for _, r := range rows {
+		for _, v := range r {
+			if !utf8.ValidString(v) {
+				t.Fatalf("rejects.csv holds invalid UTF-8: %q", v)
+			}
+		}
+	}
+	if int64(len(rows)-1) != want {
+		t.Fatalf("rejects.csv has %d rows, build counted %d rejected records", len(rows)-1, want)
+	}
+	return len(rows) - 1
 }

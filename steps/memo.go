@@ -38,12 +38,13 @@ func (m *Memo) Scan(ctx context.Context, env *Env, messages bool) (*chatscan.Res
 	}
 	o := &env.Opt
 	res, err := chatscan.Scan(ctx, chatscan.Options{
-		File:       o.ChatCSV,
-		Messages:   messages || m.keepMessages,
-		LazyQuotes: o.LazyQuotes,
-		Nulls:      value.NewNulls(o.NullValues),
-		Times:      &value.TimeParser{Loc: o.Location(), Now: env.Now},
-		Progress:   env.Progress,
+		File:               o.ChatCSV,
+		Messages:           messages || m.keepMessages,
+		LazyQuotes:         o.LazyQuotes,
+		ReplaceInvalidUTF8: o.InvalidUTF8 == "replace",
+		Nulls:              value.NewNulls(o.NullValues),
+		Times:              &value.TimeParser{Loc: o.Location(), Now: env.Now},
+		Progress:           env.Progress,
 	})
 	if err != nil {
 		return nil, err

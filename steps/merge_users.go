@@ -15,6 +15,17 @@ import (
 	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
+var mergeUsersStep = Step{
+	Name: "merge-users",
+	Run:  MergeUsers,
+	Reads: func(o *Options) []Input {
+		return []Input{o.workFile(workspace.ChatUsersFile, "chat-users"), o.ticketUsers()}
+	},
+	Writes: func(o *Options) []string {
+		return []string{workspace.Path(o.WorkDir, workspace.MergedUsersFile)}
+	},
+}
+
 // MergedUsersColumns are the columns of merged_users.csv (SPEC section 2).
 var MergedUsersColumns = []string{"name", "email", "id", "source", "chat_ids"}
 
@@ -26,47 +37,57 @@ var MergedUsersColumns = []string{"name", "email", "id", "source", "chat_ids"}
 // ticket platform user has takes that user's id; every other keeps its
 // canonical chat id plus --chat-id-offset. Two people never share an id:
 // a collision stops the step before anything is written.
-func MergeUsers(ctx context.Context, env *Env, memo *Memo) (report.Counts, error) {
+func MergeUsers(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 	chat, err := loadChatUsers(env, memo)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	tp, err := workspace.ReadTicketUsers(env.Opt.TicketUsersPath(), value.NewNulls(env.Opt.NullValues))
 	if err != nil {
-		return nil, err
+		return err
+	}
+	for _, in := range []struct{ path, role string }{
+		{workspace.Path(env.Opt.WorkDir, workspace.ChatUsersFile), RoleChatUsers},
+		{tp.Path, RoleTicketUsers},
+	} {
+		f, err := workspace.Describe(in.path, in.role)
+		if err != nil {
+			return fail.Failf("cannot read %s: %w", in.path, err)
+		}
+		rec.AddInput(f)
 	}
 
 	// The lookup table: each valid email once, its first user winning.
 	lookup, _, err := frame.DropNA(tp.Frame, func(s string) bool { return s == "" }, "email")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	lookup, repeated, err := frame.DropDuplicates(lookup, "email")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	lookup, err = frame.Rename(lookup, map[string]string{"id": "ticket_platform_id"})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	joined, err := frame.LeftJoin(chat.df, lookup, "email", "_ticket_platform")
 	if err != nil {
-		return nil, err
+		return err
 	}
 
 	// IFNA: the ticket platform's id where the email matched, else the
 	// canonical chat id plus the offset.
 	found, err := frame.Column(joined, frame.Indicator)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	tpIDs, _, err := frame.Cast(joined, "ticket_platform_id", value.ParseID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	sources, err := frame.Column(joined, "source")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	offset := env.Opt.ChatIDOffset
 	destIDs := make([]int64, len(found))
@@ -77,7 +98,7 @@ func MergeUsers(ctx context.Context, env *Env, memo *Memo) (report.Counts, error
 			destIDs[i], sources[i] = tpIDs[i], workspace.SourceTicketPlatform
 		} else {
 			if chat.ids[i] > math.MaxInt64-offset {
-				return nil, fail.Usagef("--chat-id-offset %d pushes chat id %d past the largest possible id (%d): choose a smaller offset",
+				return fail.Usagef("--chat-id-offset %d pushes chat id %d past the largest possible id (%d): choose a smaller offset",
 					offset, chat.ids[i], int64(math.MaxInt64))
 			}
 			destIDs[i] = chat.ids[i] + offset
@@ -87,10 +108,10 @@ func MergeUsers(ctx context.Context, env *Env, memo *Memo) (report.Counts, error
 	}
 	names, err := frame.Column(joined, "name")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := checkCollisions(names, sources, destIDs, chat.ids, tp); err != nil {
-		return nil, err
+		return err
 	}
 
 	merged, err := frame.Assign(joined, "id", ids)
@@ -101,13 +122,31 @@ func MergeUsers(ctx context.Context, env *Env, memo *Memo) (report.Counts, error
 		merged, err = frame.Select(merged, MergedUsersColumns...)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := workspace.WriteFrame(workspace.Path(env.Opt.WorkDir, workspace.MergedUsersFile), merged); err != nil {
-		return nil, err
+	out, err := workspace.WriteFrame(workspace.Path(env.Opt.WorkDir, workspace.MergedUsersFile), merged)
+	if err != nil {
+		return err
 	}
+	rec.AddOutput(out.As(RoleMergedUsers))
 	memo.merged = &merged
-	return report.Counts{
+	warnings := report.Counts{
+		{"ticket_platform_duplicate_email", len(repeated)},
+		{"invalid_email", tp.InvalidEmails},
+	}
+	// A ticket platform file with no user, or no match at all between two
+	// sizable sides, is usually the wrong file or the wrong email column.
+	noUsers, noMatch := 0, 0
+	switch {
+	case len(tp.IDs) == 0:
+		noUsers = 1
+		env.warn("merge-users: %s holds no user: every chat user keeps a chat id; check that it is the ticket platform's export", tp.Path)
+	case bySource[workspace.SourceTicketPlatform] == 0 && len(tp.IDs) >= 100 && len(ids) >= 100:
+		noMatch = 1
+		env.warn("merge-users: none of the %d chat users matches any of the %d ticket platform users by email: check that %s is the right file and its email column holds emails", len(ids), len(tp.IDs), tp.Path)
+	}
+	warnings = append(warnings, report.Count{"ticket_platform_empty", noUsers}, report.Count{"no_email_match", noMatch})
+	rec.Counts = report.Counts{
 		{"users", len(ids)},
 		{"by_source", report.Counts{
 			{workspace.SourceTicketPlatform, bySource[workspace.SourceTicketPlatform]},
@@ -115,11 +154,9 @@ func MergeUsers(ctx context.Context, env *Env, memo *Memo) (report.Counts, error
 			{workspace.SourcePlaceholder, bySource[workspace.SourcePlaceholder]},
 		}},
 		{"ticket_platform_users", len(tp.IDs)},
-		{"warnings", report.Counts{
-			{"ticket_platform_duplicate_email", len(repeated)},
-			{"invalid_email", tp.InvalidEmails},
-		}},
-	}, nil
+		{"warnings", warnings},
+	}
+	return nil
 }
 
 // chatUserTable is chat_platform_users.csv, read and checked.

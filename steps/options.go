@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/report"
 	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
@@ -60,8 +61,19 @@ type Options struct {
 	LazyQuotes bool
 	// CompressionLevel is the gzip level of the archive, 1 (fastest) to 9.
 	CompressionLevel int
+	// MaxRejectRate is the fraction of the records read that may be
+	// rejected; above it build writes no archive (exit status 5). 1 turns
+	// the check off.
+	MaxRejectRate float64
+	// InvalidUTF8 is what a byte that is not UTF-8 does in the chat export:
+	// "stop" the read (exit status 2), or "replace" it by U+FFFD.
+	InvalidUTF8 string
 	// Quiet turns progress off.
 	Quiet bool
+	// Given tells whether a flag (by its name, without dashes) was given on
+	// the command line; a flag not given takes the path the work dir
+	// recorded (see recall). nil means every flag was given.
+	Given func(flag string) bool
 
 	// location is Timezone, loaded by Validate.
 	location *time.Location
@@ -92,6 +104,8 @@ func DefaultOptions() Options {
 		Timezone:         "UTC",
 		NullValues:       append([]string(nil), DefaultNullValues...),
 		CompressionLevel: DefaultCompressionLevel,
+		MaxRejectRate:    0.05,
+		InvalidUTF8:      "stop",
 	}
 }
 
@@ -149,6 +163,11 @@ func (o *Options) Validate() error {
 		return bad("timeout", o.Timeout, "a duration above 0, such as 30s", nil)
 	case o.WorkDir == "":
 		return bad("work-dir", `""`, "a folder", nil)
+	case !(o.MaxRejectRate >= 0 && o.MaxRejectRate <= 1):
+		return bad("max-reject-rate", o.MaxRejectRate, "a fraction from 0 to 1 (1 turns the check off)", nil)
+	}
+	if err := oneOf("invalid-utf8", o.InvalidUTF8, "stop", "replace"); err != nil {
+		return err
 	}
 	if err := oneOf("body-format", o.BodyFormat, "text", "html"); err != nil {
 		return err
@@ -189,4 +208,48 @@ func (o *Options) TicketUsersPath() string {
 		return o.TicketUsers
 	}
 	return filepath.Join(o.WorkDir, workspace.TicketUsersFile)
+}
+
+// reportOptions are the options in effect, as report.json records them.
+func (o *Options) reportOptions() report.Counts {
+	return report.Counts{
+		{"chat_csv", o.ChatCSV},
+		{"work_dir", o.WorkDir},
+		{"out", o.ArchivePath()},
+		{"ticket_users", o.TicketUsersPath()},
+		{"api_url", o.APIURL},
+		{"concurrency", o.Concurrency},
+		{"retries", o.Retries},
+		{"timeout", o.Timeout.String()},
+		{"chat_id_offset", o.ChatIDOffset},
+		{"batch_size", o.BatchSize},
+		{"body_format", o.BodyFormat},
+		{"existing_users", o.ExistingUsers},
+		{"layout", o.Layout},
+		{"indent", o.Indent},
+		{"timezone", o.Timezone},
+		{"null_values", o.NullValues},
+		{"lazy_quotes", o.LazyQuotes},
+		{"invalid_utf8", o.InvalidUTF8},
+		{"compression_level", o.CompressionLevel},
+		{"max_reject_rate", o.MaxRejectRate},
+	}
+}
+
+// The inputs steps read, for preflight and report.json.
+
+func (o *Options) chatExport() Input {
+	return Input{Path: o.ChatCSV, What: "the chat export (--chat-csv)"}
+}
+
+func (o *Options) ticketUsers() Input {
+	in := Input{Path: o.TicketUsersPath(), What: "the ticket platform users (--ticket-users)", MadeBy: "fetch-users"}
+	if o.TicketUsers != "" {
+		in.MadeBy = ""
+	}
+	return in
+}
+
+func (o *Options) workFile(name, writer string) Input {
+	return Input{Path: workspace.Path(o.WorkDir, name), What: name, MadeBy: writer}
 }

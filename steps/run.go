@@ -12,6 +12,7 @@ import (
 	"github.com/migrate-tool/migrate/internal/fail"
 	"github.com/migrate-tool/migrate/internal/progress"
 	"github.com/migrate-tool/migrate/internal/report"
+	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
 // Env is what a step needs besides its options: where to print, the clock
@@ -31,23 +32,48 @@ type Env struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Progress reports long work on Stderr.
 	Progress *progress.Reporter
+	// Args are the command line, recorded in the work dir's lock.
+	Args []string
+	// Version is the program's version, recorded in report.json.
+	Version string
 }
 
 // Step is one stage of the migration.
 type Step struct {
 	Name string
-	// Run does the work and returns the step's counts for report.json. memo
-	// holds what earlier steps of this process handed on.
-	Run func(ctx context.Context, env *Env, memo *Memo) (report.Counts, error)
+	// Run does the work. It records its counts and the files it read and
+	// wrote in rec, which the runner writes to report.json unless the step
+	// did (rec.Written); memo holds what earlier steps of this process
+	// handed on.
+	Run func(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error
+	// Reads lists the files the step reads, for the checks made before
+	// the first step runs.
+	Reads func(o *Options) []Input
+	// Writes lists the files the step writes.
+	Writes func(o *Options) []string
+	// Alone is set for the steps that --steps all never runs.
+	Alone bool
 }
 
-// Pipeline is every step in the order --steps all runs them.
+// Input is a file a step reads.
+type Input struct {
+	Path string
+	// What names the file for a person: "the chat export (--chat-csv)".
+	What string
+	// MadeBy is the step that writes it, "" when only the user gives it.
+	MadeBy string
+	// Optional inputs may be missing.
+	Optional bool
+}
+
+// Pipeline is every step, in the order they run; --steps all runs those
+// that are not Alone.
 var Pipeline = []Step{
-	{"fetch-users", FetchUsers},
-	{"chat-users", ChatUsers},
-	{"merge-users", MergeUsers},
-	{"build", Build},
-	{"verify", Verify},
+	fetchUsersStep,
+	chatUsersStep,
+	mergeUsersStep,
+	buildStep,
+	verifyStep,
 }
 
 // Select resolves a --steps value ("all" or a comma list) to steps in
@@ -79,14 +105,12 @@ func Select(list []string, o *Options) ([]Step, error) {
 	}
 	var out []Step
 	for _, s := range Pipeline {
-		if all {
-			if s.Name == "fetch-users" && !fetchWanted(o) {
-				continue
-			}
+		switch {
+		case want[s.Name]:
 			out = append(out, s)
-			continue
-		}
-		if want[s.Name] {
+		case !all || s.Alone:
+		case s.Name == fetchUsersStep.Name && !fetchWanted(o):
+		default:
 			out = append(out, s)
 		}
 	}
@@ -110,26 +134,41 @@ func stepNames() string {
 	return strings.Join(names, ", ")
 }
 
-// Run checks the options, then runs steps in order, writing each step's
-// counts to report.json as it finishes. It stops at the first error and
-// returns the reports of the steps that finished.
-func Run(ctx context.Context, env *Env, steps []Step) ([]report.Step, error) {
-	if err := env.Opt.Validate(); err != nil {
+// Run checks the options, takes the work dir, checks every input and
+// output, then runs steps in order, writing each step's object of
+// report.json as it finishes. It stops at the first error and returns the
+// reports of the steps that ran.
+func Run(ctx context.Context, env *Env, steps []Step) ([]*report.Step, error) {
+	o := &env.Opt
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	unlock, err := workspace.Lock(o.WorkDir, env.Args)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if err := o.recall(steps, env.Stderr); err != nil {
+		return nil, err
+	}
+	if err := preflight(o, steps); err != nil {
 		return nil, err
 	}
 	memo := newMemo(steps)
-	var reports []report.Step
+	var reports []*report.Step
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
 			return reports, fmt.Errorf("interrupted before %s: %w", s.Name, context.Cause(ctx))
 		}
-		start := time.Now()
-		counts, err := s.Run(ctx, env, memo)
-		if counts != nil {
-			r := report.Step{Name: s.Name, Seconds: time.Since(start).Seconds(), Counts: counts}
-			reports = append(reports, r)
-			if werr := report.Write(env.Opt.WorkDir, []report.Step{r}); werr != nil && err == nil {
-				err = werr
+		rec := &report.Step{Name: s.Name, StartedAt: time.Now(), Version: env.Version, Options: o.reportOptions()}
+		err := s.Run(ctx, env, memo, rec)
+		rec.Seconds = time.Since(rec.StartedAt).Seconds()
+		if rec.Counts != nil {
+			reports = append(reports, rec)
+			if !rec.Written && ctx.Err() == nil {
+				if werr := report.Write(o.WorkDir, rec); werr != nil && err == nil {
+					err = werr
+				}
 			}
 		}
 		if err != nil {
@@ -137,4 +176,11 @@ func Run(ctx context.Context, env *Env, steps []Step) ([]report.Step, error) {
 		}
 	}
 	return reports, nil
+}
+
+// warn prints a warning for a person on stderr.
+func (env *Env) warn(format string, args ...any) {
+	if env.Stderr != nil {
+		fmt.Fprintf(env.Stderr, "warning: "+format+"\n", args...)
+	}
 }

@@ -1874,3 +1874,17 @@ func verifyUnquote(dst, raw []byte) []byte {
 	}
 	return dst
 }
+
+var verifyStep = Step{
+	Name: "verify",
+	Run: func(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
+		counts, err := Verify(ctx, env, memo)
+		rec.Counts = counts
+		return err
+	},
+	Reads: func(o *Options) []Input {
+		tp := o.ticketUsers()
+		tp.Optional = true
+		return []Input{{Path: o.ArchivePath(), What: "the archive (--out)", MadeBy: "build"}, tp}
+	},
+}

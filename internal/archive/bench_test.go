@@ -1,11 +1,13 @@
 package archive
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
 
 	"github.com/migrate-tool/migrate/frame"
+	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
 // benchData is 200,000 comments in conversations of 10 by 2,000 users,
@@ -46,11 +48,17 @@ func BenchmarkWrite(b *testing.B) {
 			b.ReportAllocs()
 			var size int64
 			for i := 0; i < b.N; i++ {
-				_, n, err := Write(out, a, Options{Batch: 100, Level: level, MTime: 1})
+				f, err := workspace.CreateAtomic(out)
 				if err != nil {
 					b.Fatal(err)
 				}
-				size = n
+				if _, err := Write(context.Background(), f, a, Options{Batch: 100, Level: level, MTime: 1}); err != nil {
+					b.Fatal(err)
+				}
+				if err := f.Commit(); err != nil {
+					b.Fatal(err)
+				}
+				size = f.Size()
 			}
 			b.ReportMetric(float64(a.Comments.Len()*b.N)/b.Elapsed().Seconds(), "comments/s")
 			b.ReportMetric(float64(size)/1e6, "MB")

@@ -49,17 +49,27 @@ func (m *messageSet) ticketFields(s *Result, t int32, created, requester int64) 
 	}
 }
 
-// comment keeps a valid message, drops it as an exact duplicate, or reports
-// a conflicting duplicate (false).
-func (m *messageSet) comment(s *Result, rec int, id int64, ticket int32, author, created int64, public bool, body string) bool {
+// comment keeps a valid message, or drops it as an exact duplicate, or
+// finds it a conflicting duplicate: then it returns the record of the first
+// message with its id and the column (an index into Columns) of the first
+// field that differs, else -1.
+func (m *messageSet) comment(s *Result, rec int, id int64, ticket int32, author, created int64, public bool, body string) (first int32, differs int) {
 	c := &s.Comments
 	if k, dup := m.comments.Add(id, int32(c.Len())); dup {
-		if c.Ticket[k] == s.Tickets.ID[ticket] && c.Author[k] == author && c.Created[k] == created &&
-			c.Public[k] == public && c.Body[k] == body {
-			s.ExactDuplicates++
-			return true
+		switch {
+		case c.Ticket[k] != s.Tickets.ID[ticket]:
+			return c.Record[k], colConversation
+		case c.Author[k] != author:
+			return c.Record[k], colAuthor
+		case c.Created[k] != created:
+			return c.Record[k], colCreated
+		case c.Public[k] != public:
+			return c.Record[k], colPublic
+		case c.Body[k] != body:
+			return c.Record[k], colBody
 		}
-		return false
+		s.ExactDuplicates++
+		return 0, -1
 	}
 	c.ID = append(c.ID, id)
 	c.Ticket = append(c.Ticket, s.Tickets.ID[ticket])
@@ -69,7 +79,7 @@ func (m *messageSet) comment(s *Result, rec int, id int64, ticket int32, author,
 	c.Public = append(c.Public, public)
 	c.Body = append(c.Body, m.bodies.keep(body))
 	c.Record = append(c.Record, int32(rec))
-	return true
+	return 0, -1
 }
 
 // finish drops the id tables.

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/migrate-tool/migrate/frame"
+	"github.com/migrate-tool/migrate/internal/fail"
 	"github.com/migrate-tool/migrate/internal/value"
 )
 
@@ -15,9 +19,13 @@ import (
 // section 3; what is done with them is decided by apply.
 type parsedRecord struct {
 	rec, line int
-	fields    []string // raw fields of a record rejected while parsing, for rejects.csv
 	malformed bool
 	reason    Reason // the first check of SPEC section 4 that failed, if any
+	// For a record rejected while parsing, what rejects.csv says of it:
+	// the column and why, and its raw fields, or its text when malformed.
+	column, detail string
+	fields         []string
+	raw            string
 
 	conversation, comment, author, requester         int64
 	conversationOK, commentOK, authorOK, requesterOK bool
@@ -73,21 +81,31 @@ func (o Options) parse(ctx context.Context, r *frame.Reader, idx []int, nfields 
 			send(&recordBatch{err: csvError(o.File, err)})
 			return
 		}
+		if !o.ReplaceInvalidUTF8 {
+			if err := o.checkUTF8(fields, line); err != nil {
+				send(&recordBatch{err: err})
+				return
+			}
+		}
 		// The fields are views into the reader's buffer, valid until the
 		// next Read: what apply needs is copied into the batch.
 		b.recs = append(b.recs, parsedRecord{rec: rec, line: line})
 		p := &b.recs[len(b.recs)-1]
 		if err != nil || len(fields) != nfields {
 			p.malformed, p.reason = true, MalformedRow
+			if o.Messages {
+				p.raw = string(r.Raw())
+				p.detail = malformedDetail(err, len(fields), nfields)
+			}
 		} else {
 			for i, j := range idx {
 				raw[i] = fields[j]
 			}
 			o.parseValues(p, raw)
 			p.name, p.email, p.body = b.keep(p.name), b.keep(p.email), b.keep(p.body)
-		}
-		if p.reason != 0 && o.Messages {
-			p.fields = cloneFields(fields)
+			if p.reason != 0 && o.Messages {
+				p.fields = cloneFields(fields)
+			}
 		}
 		if len(b.recs) == batchRecords {
 			if err := ctx.Err(); err != nil {
@@ -150,20 +168,93 @@ func (o Options) parseValues(p *parsedRecord, raw []string) {
 	if p.conversationOK && p.requesterOK {
 		p.ticketCreated, p.ticketCreatedOK = timestamp(colTicketCreated)
 	}
+	const notID = "is not an id (a whole number above 0)"
 	switch {
 	case !p.conversationOK:
-		p.reason = BadConversationID
+		o.explain(p, BadConversationID, colConversation, raw, notID)
 	case !p.commentOK:
-		p.reason = BadCommentID
+		o.explain(p, BadCommentID, colComment, raw, notID)
 	case !p.authorOK:
-		p.reason = BadAuthorID
+		o.explain(p, BadAuthorID, colAuthor, raw, notID)
 	case !p.createdOK:
-		p.reason = BadCreatedAt
+		o.explain(p, BadCreatedAt, colCreated, raw, o.Times.Why(value.TrimSpace(raw[colCreated])))
 	case !p.hasBody:
-		p.reason = EmptyBody
+		o.explain(p, EmptyBody, colBody, raw, "")
 	case !p.publicOK:
-		p.reason = BadPublic
+		o.explain(p, BadPublic, colPublic, raw, "is not a visibility (true/false, yes/no, 1/0, public/private; see --true-values and --false-values)")
 	}
+}
+
+// explain rejects p for reason, with what rejects.csv says of the value of
+// column col.
+func (o Options) explain(p *parsedRecord, reason Reason, col int, raw []string, why string) {
+	p.reason = reason
+	if !o.Messages {
+		return
+	}
+	p.column = o.names[col]
+	v := value.TrimSpace(raw[col])
+	switch {
+	case v == "":
+		p.detail = "the value is empty"
+	case o.Nulls.IsNull(v):
+		p.detail = fmt.Sprintf("%q is a null value", v)
+	default:
+		p.detail = fmt.Sprintf("%s %s", quoteValue(v), why)
+	}
+}
+
+// maxDetailValue is the most characters of a value a detail quotes.
+const maxDetailValue = 200
+
+// quoteValue quotes a value for a detail, cut to maxDetailValue characters.
+func quoteValue(v string) string {
+	v = value.ValidUTF8(v)
+	if n := utf8.RuneCountInString(v); n > maxDetailValue {
+		cut := 0
+		for i := range v {
+			if cut == maxDetailValue {
+				v = v[:i] + "…"
+				break
+			}
+			cut++
+		}
+	}
+	return strconv.Quote(v)
+}
+
+// malformedDetail says why a record could not be read as a row.
+func malformedDetail(err error, got, want int) string {
+	var perr *frame.ParseError
+	if errors.As(err, &perr) {
+		return fmt.Sprintf("line %d, column %d: %v; the record's text is in raw", perr.Line, perr.Column, perr.Err)
+	}
+	return fmt.Sprintf("the record has %d field(s) but the header has %d; the record's text is in raw", got, want)
+}
+
+// checkUTF8 stops the read at the first byte that is not UTF-8, naming the
+// line, the column and the bytes (SPEC section 3).
+func (o Options) checkUTF8(fields []string, line int) error {
+	for f, v := range fields {
+		i := value.FirstInvalidUTF8(v)
+		if i < 0 {
+			continue
+		}
+		// The line of the byte: the record's, plus the line breaks before it.
+		for _, prev := range fields[:f] {
+			line += strings.Count(prev, "\n")
+		}
+		line += strings.Count(v[:i], "\n")
+		column := fmt.Sprintf("field %d", f+1)
+		if f < len(o.header) {
+			column = fmt.Sprintf("column %s (field %d)", o.header[f], f+1)
+		}
+		end := min(i+4, len(v))
+		return fail.Because(fail.Usage, ErrInvalidUTF8,
+			"%s: line %d, %s: the bytes % x are not UTF-8: the file is in another encoding; if a spreadsheet or a Windows program wrote it, try --encoding windows-1252 (or the export's encoding), or keep the rest of the text with --invalid-utf8 replace",
+			o.File, line, column, v[i:end])
+	}
+	return nil
 }
 
 // keep copies s into the batch's text, so that it outlives the reader's

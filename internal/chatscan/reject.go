@@ -52,15 +52,24 @@ func (r Reason) String() string {
 	return "reason(" + strconv.Itoa(int(r)) + ")"
 }
 
-// Reject is one rejected record. Fields is nil for records rejected only
-// after they were parsed (conflicting_duplicate, ticket_rejected): their raw
-// values are read again from the file when rejects.csv is written, so that
-// valid records need not keep theirs.
+// Reject is one rejected record, a row of rejects.csv (SPEC section 7).
 type Reject struct {
 	Record int
 	Line   int
 	Reason Reason
+	// Column is the export column the reason is about, as the header names
+	// it; empty for malformed_row and ticket_rejected.
+	Column string
+	// Detail says what was wrong, for a person.
+	Detail string
+	// Fields are the record's raw values. They are nil for a malformed
+	// record, and for a record rejected only after it was parsed
+	// (conflicting_duplicate, ticket_rejected...): the values of those are
+	// read again from the export when rejects.csv is written, so that valid
+	// records need not keep theirs.
 	Fields []string
+	// Raw is the whole text of a malformed record, as read.
+	Raw string
 }
 
 // csvError turns a reader error into a message naming the file and position.

@@ -9,23 +9,40 @@ import (
 
 	"github.com/migrate-tool/migrate/frame"
 	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/value"
 )
 
 // WriteRejects writes rejects.csv (SPEC section 7): one row per rejected
-// record, in record order, with the record's raw values. The raw values of
-// records rejected after parsing (Fields nil) are read again from the
-// export first.
+// record, in record order: record, line, reason, column and detail, then
+// the record's value of every column of the header (empty for a malformed
+// record), then raw (the text of a malformed record). Every row has the
+// same number of fields and every value is valid UTF-8, so any CSV reader
+// opens the file. The raw values of records rejected after parsing are
+// read again from the export first.
 func (s *Result) WriteRejects(w io.Writer, rejects []Reject) error {
 	if err := s.refill(rejects); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
-	cw.Write(append([]string{"record", "line", "reason"}, s.Header...))
-	row := []string{}
+	head := []string{"record", "line", "reason", "column", "detail"}
+	for _, name := range s.Header {
+		head = append(head, value.ValidUTF8(name))
+	}
+	cw.Write(append(head, "raw"))
+	row := make([]string, 0, len(head)+1)
 	for _, r := range rejects {
-		row = append(row[:0], strconv.Itoa(r.Record), strconv.Itoa(r.Line), r.Reason.String())
-		row = append(row, r.Fields...)
-		cw.Write(row)
+		row = append(row[:0], strconv.Itoa(r.Record), strconv.Itoa(r.Line), r.Reason.String(), r.Column, value.ValidUTF8(r.Detail))
+		for i := range s.Header {
+			v := ""
+			if i < len(r.Fields) {
+				v = value.ValidUTF8(r.Fields[i])
+			}
+			row = append(row, v)
+		}
+		row = append(row, value.ValidUTF8(r.Raw))
+		if err := cw.Write(row); err != nil {
+			return err
+		}
 	}
 	cw.Flush()
 	return cw.Error()
@@ -36,7 +53,7 @@ func (s *Result) WriteRejects(w io.Writer, rejects []Reject) error {
 func (s *Result) refill(rejects []Reject) error {
 	want := map[int]int{}
 	for i, r := range rejects {
-		if r.Fields == nil {
+		if r.Fields == nil && r.Reason != MalformedRow {
 			want[r.Record] = i
 		}
 	}

@@ -11,6 +11,8 @@ package chatscan
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	"github.com/migrate-tool/migrate/internal/fail"
 	"github.com/migrate-tool/migrate/internal/progress"
 	"github.com/migrate-tool/migrate/internal/value"
+	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
 // Columns are the columns of the chat export (SPEC section 3), by their
@@ -40,6 +43,7 @@ const (
 	colCreated
 	colTicketCreated
 	colRequester
+	numColumns
 )
 
 // Options configure one read of the chat export.
@@ -55,15 +59,29 @@ type Options struct {
 	Nulls value.Nulls
 	// Times parses timestamps.
 	Times *value.TimeParser
+	// ReplaceInvalidUTF8 reads bytes that are not UTF-8 as U+FFFD (SPEC
+	// section 3) instead of stopping at the first (ErrInvalidUTF8).
+	ReplaceInvalidUTF8 bool
 	// Progress, when set, shows the bytes read.
 	Progress *progress.Reporter
+
+	// header and names are the header as read and the name of each of
+	// Columns in it, for messages.
+	header []string
+	names  [numColumns]string
 }
+
+// ErrInvalidUTF8 is wrapped by the error of a read stopped by a byte that is
+// not UTF-8.
+var ErrInvalidUTF8 = errors.New("invalid UTF-8")
 
 // Result is what one read of the chat export yields.
 type Result struct {
-	File    string
-	Header  []string // the input header as read, for rejects.csv
-	Records int      // records read (well-formed or not)
+	File   string
+	Header []string // the input header as read, for rejects.csv
+	// Names are the names of Columns in the header (the mapped names).
+	Names   [numColumns]string
+	Records int // records read (well-formed or not)
 
 	// Users, in order of first observation.
 	Users []User
@@ -83,6 +101,7 @@ type Result struct {
 
 	lazyQuotes bool
 	messages   bool
+	file       workspace.File
 }
 
 // Scan reads the chat export once.
@@ -108,12 +127,22 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 		return nil, csvError(o.File, err)
 	}
 	header = cloneFields(header)
+	if !o.ReplaceInvalidUTF8 {
+		if err := o.checkUTF8(header, headerLine); err != nil {
+			return nil, err
+		}
+	}
 	idx, err := frame.MatchHeader(header, Columns)
 	if err != nil {
 		return nil, fail.Usagef("%s: line %d: %w (the header must name every required column once)", o.File, headerLine, err)
 	}
+	o.header = header
+	for i, j := range idx {
+		o.names[i] = header[j]
+	}
+	r.KeepRaw = o.Messages
 
-	s := &Result{File: o.File, Header: header, lazyQuotes: o.LazyQuotes, messages: o.Messages}
+	s := &Result{File: o.File, Header: header, Names: o.names, lazyQuotes: o.LazyQuotes, messages: o.Messages}
 	u := newUserGraph()
 	var m *messageSet
 	if o.Messages {
@@ -123,6 +152,19 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 	if o.Progress != nil {
 		task = o.Progress.Start("reading "+o.File, "MB", size>>20)
 	}
+
+	// The export's SHA-256 for report.json, read on its own while the
+	// records are parsed: the file is in the page cache by then.
+	hashed := make(chan workspace.File, 1)
+	hctx, stopHash := context.WithCancel(ctx)
+	defer stopHash()
+	go func() {
+		size, sum, err := workspace.HashFile(o.File, hctx.Err)
+		if err != nil {
+			size, sum = -1, ""
+		}
+		hashed <- workspace.File{Role: "chat_export", Path: o.File, Size: size, SHA256: sum}
+	}()
 
 	batches := make(chan *recordBatch, 4)
 	free := make(chan *recordBatch, 4)
@@ -154,15 +196,22 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 	if o.Messages {
 		m.finish(s)
 	}
+	s.file = <-hashed
+	if s.file.Size < 0 {
+		return nil, fail.Failf("cannot read %s: it changed or vanished while migrate read it", o.File)
+	}
 	return s, nil
 }
+
+// Export describes the export that was read, for report.json.
+func (s *Result) Export() workspace.File { return s.file }
 
 // apply adds one parsed record to the users, tickets, comments and rejects.
 func (s *Result) apply(o Options, u *userGraph, m *messageSet, p *parsedRecord) {
 	s.Records++
 	if p.malformed {
 		if o.Messages {
-			s.Rejects = append(s.Rejects, Reject{p.rec, p.line, MalformedRow, p.fields})
+			s.Rejects = append(s.Rejects, Reject{Record: p.rec, Line: p.line, Reason: MalformedRow, Detail: p.detail, Raw: p.raw})
 		}
 		return
 	}
@@ -202,11 +251,15 @@ func (s *Result) apply(o Options, u *userGraph, m *messageSet, p *parsedRecord) 
 	}
 
 	// The comment, checked in SPEC order by parse; duplicates here.
-	switch {
-	case p.reason != 0:
-		s.Rejects = append(s.Rejects, Reject{p.rec, p.line, p.reason, p.fields})
-	case !m.comment(s, p.rec, p.comment, ticket, p.author, p.created, p.public, p.body):
-		s.Rejects = append(s.Rejects, Reject{Record: p.rec, Line: p.line, Reason: ConflictingDuplicate})
+	if p.reason != 0 {
+		s.Rejects = append(s.Rejects, Reject{Record: p.rec, Line: p.line, Reason: p.reason,
+			Column: p.column, Detail: p.detail, Fields: p.fields})
+		return
+	}
+	if first, differs := m.comment(s, p.rec, p.comment, ticket, p.author, p.created, p.public, p.body); differs >= 0 {
+		s.Rejects = append(s.Rejects, Reject{Record: p.rec, Line: p.line, Reason: ConflictingDuplicate,
+			Column: s.Names[differs],
+			Detail: fmt.Sprintf("COMMENT_PART_ID %d was first read in record %d, whose %s differs", p.comment, first, s.Names[differs])})
 	}
 }
 

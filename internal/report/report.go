@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/migrate-tool/migrate/internal/workspace"
 )
@@ -75,15 +77,53 @@ func (c Counts) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// Step is what one step adds to report.json.
+// Step is what one step adds to report.json: when and how it ran, its
+// counts, and the files it read and wrote (SPEC section 7).
 type Step struct {
-	Name    string
-	Seconds float64
-	Counts  Counts
+	Name      string
+	StartedAt time.Time
+	Seconds   float64
+	// Version is the program's version and VCS revision.
+	Version string
+	// Counts are the step's numbers, in the order they are written.
+	Counts Counts
+	// Options are the options in effect, by flag name.
+	Options Counts
+	// Inputs and Outputs are the files read and written, by role
+	// ("chat_export", "archive"...).
+	Inputs, Outputs []File
+	// Written is set once the step's object is in report.json.
+	Written bool
 }
 
-func (r Step) object() Counts {
-	return append(Counts{{"seconds", roundSeconds(r.Seconds)}}, r.Counts...)
+// File is a file a step read or wrote, as report.json records it.
+type File = workspace.File
+
+// AddInput records a file read.
+func (r *Step) AddInput(f File) { r.Inputs = append(r.Inputs, f) }
+
+// AddOutput records a file written.
+func (r *Step) AddOutput(f File) { r.Outputs = append(r.Outputs, f) }
+
+func (r *Step) object() Counts {
+	o := Counts{
+		{"seconds", roundSeconds(r.Seconds)},
+		{"started_at", r.StartedAt.UTC().Format(time.RFC3339)},
+		{"version", r.Version},
+	}
+	o = append(o, r.Counts...)
+	if r.Options != nil {
+		o = append(o, Count{"options", r.Options})
+	}
+	files := func(list []File) Counts {
+		c := Counts{}
+		for _, f := range list {
+			c.Add(f.Role, f)
+		}
+		return c
+	}
+	o = append(o, Count{"inputs", files(r.Inputs)}, Count{"outputs", files(r.Outputs)})
+	return o
 }
 
 func roundSeconds(s float64) float64 {
@@ -112,8 +152,8 @@ func Read(path string) (map[string]json.RawMessage, error) {
 }
 
 // Write replaces the objects of the steps in reports in dir/report.json,
-// keeping the objects of other steps as they were.
-func Write(dir string, reports []Step) error {
+// keeping the objects of other steps as they were, and marks them written.
+func Write(dir string, reports ...*Step) error {
 	path := filepath.Join(dir, workspace.ReportFile)
 	// A report that cannot be read is replaced, not fatal: it only holds counts.
 	old, _ := Read(path)
@@ -121,6 +161,7 @@ func Write(dir string, reports []Step) error {
 	for _, r := range reports {
 		fresh[r.Name] = r.object()
 	}
+
 	var out bytes.Buffer
 	out.WriteString("{\n")
 	first := true
@@ -143,5 +184,69 @@ func Write(dir string, reports []Step) error {
 		}
 	}
 	out.WriteString("\n}\n")
-	return workspace.WriteFile(path, out.Bytes())
+	if err := workspace.WriteFile(path, out.Bytes()); err != nil {
+		return err
+	}
+	for _, r := range reports {
+		r.Written = true
+	}
+	return nil
+}
+
+// Recorded is a file that report.json says a step read or wrote.
+type Recorded struct {
+	Step      string
+	StartedAt string
+	File
+}
+
+// Find returns the newest file recorded with role among the inputs and
+// outputs of every step of the report at path.
+func Find(path, role string) (Recorded, bool) {
+	objects, err := Read(path)
+	if err != nil {
+		return Recorded{}, false
+	}
+	var best Recorded
+	found := false
+	for name, raw := range objects {
+		var o struct {
+			StartedAt string          `json:"started_at"`
+			Inputs    map[string]File `json:"inputs"`
+			Outputs   map[string]File `json:"outputs"`
+		}
+		if json.Unmarshal(raw, &o) != nil {
+			continue
+		}
+		for _, files := range []map[string]File{o.Outputs, o.Inputs} {
+			f, ok := files[role]
+			if !ok || f.Path == "" {
+				continue
+			}
+			if !found || o.StartedAt > best.StartedAt {
+				best, found = Recorded{Step: name, StartedAt: o.StartedAt, File: f}, true
+			}
+		}
+	}
+	return best, found
+}
+
+// Number writes n with thousands separators: 2,500,000.
+func Number[T ~int | ~int64](n T) string {
+	s := strconv.FormatInt(int64(n), 10)
+	neg := s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

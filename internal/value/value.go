@@ -552,3 +552,50 @@ func AppendHTMLBody(dst []byte, body string) []byte {
 	dst = append(dst, body[start:]...)
 	return append(dst, "</p>"...)
 }
+
+// ValidUTF8 returns s with each byte that is not part of valid UTF-8
+// replaced by U+FFFD, so that what migrate writes is always readable.
+func ValidUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// FirstInvalidUTF8 returns the index of the first byte of s that is not
+// part of valid UTF-8, or -1.
+func FirstInvalidUTF8(s string) int {
+	if utf8.ValidString(s) {
+		return -1
+	}
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// Why says, for a person, why Parse refused s (trimmed, not null), as the
+// detail of a rejected record.
+func (p *TimeParser) Why(s string) string {
+	later := *p
+	later.Now = time.Unix(1<<62, 0)
+	if _, ok := later.Parse(s); ok {
+		return "is later than the moment this run started"
+	}
+	return "is not a timestamp (see --timestamp-format)"
+}

@@ -2,6 +2,10 @@ package workspace
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -11,11 +15,15 @@ import (
 // AtomicFile is a file written under a temporary name in the folder of its
 // final name and renamed into place only by Commit, so that a failed or
 // interrupted step never leaves a half-written file under the final name.
+// It counts and hashes what is written, for report.json.
 type AtomicFile struct {
 	*bufio.Writer
-	f     *os.File
-	final string
-	done  bool
+	f        *os.File
+	final    string
+	sum      hash.Hash
+	size     int64
+	finished bool // complete and closed under the temporary name
+	done     bool // renamed into place, or dropped
 }
 
 // CreateAtomic starts writing path. Call Commit when the content is complete,
@@ -25,11 +33,24 @@ func CreateAtomic(path string) (*AtomicFile, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fail.Failf("cannot create folder %s: %w", dir, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	RemoveStale(dir)
+	f, err := os.CreateTemp(dir, tempName(path))
 	if err != nil {
 		return nil, fail.Failf("cannot write %s: %w", path, err)
 	}
-	return &AtomicFile{Writer: bufio.NewWriterSize(f, 1<<20), f: f, final: path}, nil
+	a := &AtomicFile{f: f, final: path, sum: sha256.New()}
+	a.Writer = bufio.NewWriterSize(hashingWriter{a}, 1<<20)
+	return a, nil
+}
+
+// hashingWriter writes to the file and the hash.
+type hashingWriter struct{ a *AtomicFile }
+
+func (w hashingWriter) Write(p []byte) (int, error) {
+	n, err := w.a.f.Write(p)
+	w.a.sum.Write(p[:n])
+	w.a.size += int64(n)
+	return n, err
 }
 
 // WriteFile writes data to path atomically.
@@ -45,12 +66,13 @@ func WriteFile(path string, data []byte) error {
 	return f.Commit()
 }
 
-// Commit flushes, closes and renames the file into place.
-func (a *AtomicFile) Commit() error {
-	if a.done {
+// Finish completes the file under its temporary name: flushed, closed and
+// made readable by its owner only. Commit then only renames it.
+func (a *AtomicFile) Finish() error {
+	if a.finished || a.done {
 		return nil
 	}
-	a.done = true
+	a.finished = true
 	err := a.Writer.Flush()
 	if err == nil {
 		err = a.f.Chmod(FileMode)
@@ -58,10 +80,24 @@ func (a *AtomicFile) Commit() error {
 	if cerr := a.f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Rename(a.f.Name(), a.final)
-	}
 	if err != nil {
+		a.done = true
+		os.Remove(a.f.Name())
+		return fail.Failf("cannot write %s: %w", a.final, err)
+	}
+	return nil
+}
+
+// Commit finishes the file and renames it into place.
+func (a *AtomicFile) Commit() error {
+	if a.done {
+		return nil
+	}
+	if err := a.Finish(); err != nil {
+		return err
+	}
+	a.done = true
+	if err := os.Rename(a.f.Name(), a.final); err != nil {
 		os.Remove(a.f.Name())
 		return fail.Failf("cannot write %s: %w", a.final, err)
 	}
@@ -74,9 +110,50 @@ func (a *AtomicFile) Abort() {
 		return
 	}
 	a.done = true
-	a.f.Close()
+	if !a.finished {
+		a.f.Close()
+	}
 	os.Remove(a.f.Name())
 }
 
 // Name is the file's final path.
 func (a *AtomicFile) Name() string { return a.final }
+
+// Size is the number of bytes written so far (after Finish: all of them).
+func (a *AtomicFile) Size() int64 { return a.size }
+
+// SHA256 is the hex SHA-256 of the content; call it after Finish.
+func (a *AtomicFile) SHA256() string { return hex.EncodeToString(a.sum.Sum(nil)) }
+
+// HashFile returns the size and hex SHA-256 of the file at path, reading it
+// in chunks so that a stop through cancel is seen within a chunk.
+func HashFile(path string, cancelled func() error) (size int64, sum string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	buf := make([]byte, 4<<20)
+	for {
+		if cancelled != nil {
+			if err := cancelled(); err != nil {
+				return 0, "", err
+			}
+		}
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		size += int64(n)
+		if err == io.EOF {
+			return size, hex.EncodeToString(h.Sum(nil)), nil
+		}
+		if err != nil {
+			return 0, "", err
+		}
+	}
+}
+
+// File describes the file; call it after Finish.
+func (a *AtomicFile) File(role string) File {
+	return File{Role: role, Path: a.final, Size: a.size, SHA256: a.SHA256()}
+}

@@ -21,17 +21,21 @@ const (
 	SourcePlaceholder    = "placeholder"
 )
 
-// WriteFrame writes a DataFrame as CSV under its final name atomically.
-func WriteFrame(path string, df dataframe.DataFrame) error {
+// WriteFrame writes a DataFrame as CSV under its final name atomically,
+// and describes the file written.
+func WriteFrame(path string, df dataframe.DataFrame) (File, error) {
 	f, err := CreateAtomic(path)
 	if err != nil {
-		return err
+		return File{}, err
 	}
 	defer f.Abort()
 	if err := frame.WriteCSV(f, df); err != nil {
-		return fail.Failf("cannot write %s: %w", path, err)
+		return File{}, fail.Failf("cannot write %s: %w", path, err)
 	}
-	return f.Commit()
+	if err := f.Commit(); err != nil {
+		return File{}, err
+	}
+	return f.File(""), nil
 }
 
 // ReadFrame reads a table that one step writes and a later one reads, with

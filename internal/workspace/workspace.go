@@ -44,3 +44,27 @@ func SourceDateEpoch(getenv func(string) string) (epoch int64, ok bool, err erro
 	}
 	return t, true, nil
 }
+
+// File is a file a step read or wrote, as report.json records it.
+type File struct {
+	// Role says what the file is to the step: "chat_export", "archive"...
+	Role   string `json:"-"`
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// As returns f with the role role.
+func (f File) As(role string) File {
+	f.Role = role
+	return f
+}
+
+// Describe returns the path, size and SHA-256 of the file at path.
+func Describe(path, role string) (File, error) {
+	size, sum, err := HashFile(path, nil)
+	if err != nil {
+		return File{}, err
+	}
+	return File{Role: role, Path: path, Size: size, SHA256: sum}, nil
+}

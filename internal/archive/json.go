@@ -1,0 +1,126 @@
+package archive
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"unsafe"
+
+	"github.com/bytedance/sonic"
+	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/value"
+)
+
+// The JSON objects, in the destination's key order (SPEC sections 4 to 6).
+type ticketJSON struct {
+	CreatedAt   string `json:"created_at"`
+	RequesterID int64  `json:"requester_id"`
+	ID          int64  `json:"id"`
+}
+
+type commentJSON struct {
+	CreatedAt string `json:"created_at"`
+	TicketID  int64  `json:"ticket_id"`
+	ID        int64  `json:"id"`
+	Public    bool   `json:"public"`
+	HTMLBody  string `json:"html_body"`
+	AuthorID  int64  `json:"author_id"`
+}
+
+type userJSON struct {
+	Name  string `json:"name"`
+	ID    int64  `json:"id"`
+	Email string `json:"email"`
+}
+
+type organizationJSON struct{}
+
+type batchJSON struct {
+	Data struct {
+		Tickets struct {
+			Data          []ticketJSON       `json:"data"`
+			Comments      []commentJSON      `json:"comments"`
+			Users         []userJSON         `json:"users"`
+			Organizations []organizationJSON `json:"organizations"`
+		} `json:"tickets"`
+	} `json:"data"`
+}
+
+// jsonAPI writes <, >, & and non-ASCII as themselves.
+var jsonAPI = sonic.Config{EscapeHTML: false, NoValidateJSONMarshaler: true}.Froze()
+
+// batchEncoder builds one archive file's JSON at a time, reusing its slices.
+type batchEncoder struct {
+	o      Options
+	b      batchJSON
+	strs   []byte // backing store of the batch's built strings
+	indent string
+}
+
+func newBatchEncoder(o Options) *batchEncoder {
+	e := &batchEncoder{o: o, indent: strings.Repeat(" ", o.Indent)}
+	t := &e.b.Data.Tickets
+	t.Data = make([]ticketJSON, 0, o.Batch)
+	t.Comments = make([]commentJSON, 0, o.Batch)
+	t.Users = make([]userJSON, 0, o.Batch)
+	t.Organizations = []organizationJSON{}
+	return e
+}
+
+// encode returns file n (from 0) of the seed layout, appended to buf: the
+// n-th run of Batch rows of each frame.
+func (e *batchEncoder) encode(a *Data, n int, buf []byte) ([]byte, error) {
+	o := e.o
+	lo := n * o.Batch
+	strs := e.strs[:0]
+	t := &e.b.Data.Tickets
+	t.Data, t.Comments, t.Users = t.Data[:0], t.Comments[:0], t.Users[:0]
+	ts := a.Tickets
+	for i := lo; i < min(lo+o.Batch, ts.Len()); i++ {
+		start := len(strs)
+		strs = value.AppendTimestamp(strs, ts.Created[i])
+		t.Data = append(t.Data, ticketJSON{RequesterID: ts.Requester[i], ID: ts.ID[i], CreatedAt: view(strs, start)})
+	}
+	c := a.Comments
+	for i := lo; i < min(lo+o.Batch, c.Len()); i++ {
+		start := len(strs)
+		strs = value.AppendTimestamp(strs, c.Created[i])
+		mid := len(strs)
+		if o.HTML {
+			strs = append(strs, c.Body[i]...)
+		} else {
+			strs = value.AppendHTMLBody(strs, c.Body[i])
+		}
+		t.Comments = append(t.Comments, commentJSON{
+			CreatedAt: view(strs[:mid], start), TicketID: c.Ticket[i], ID: c.ID[i],
+			Public: c.Public[i], HTMLBody: view(strs, mid), AuthorID: c.Author[i],
+		})
+	}
+	u := &a.Users
+	for i := lo; i < min(lo+o.Batch, len(u.ID)); i++ {
+		t.Users = append(t.Users, userJSON{Name: u.Name[i], ID: u.ID[i], Email: u.Email[i]})
+	}
+	e.strs = strs
+	data, err := jsonAPI.Marshal(&e.b)
+	if err != nil {
+		return nil, fail.Failf("cannot encode backup_tickets_%d.json: %w", n+1, err)
+	}
+	if o.Indent == 0 {
+		return data, nil
+	}
+	pretty := bytes.NewBuffer(buf[:0])
+	if err := json.Indent(pretty, data, "", e.indent); err != nil {
+		return nil, fail.Failf("cannot indent backup_tickets_%d.json: %w", n+1, err)
+	}
+	return pretty.Bytes(), nil
+}
+
+// view is strs[start:] as a string without copying. It stays valid while
+// the batch is encoded: appending to strs either writes past these bytes or
+// moves on to a new array, leaving the old one as it was.
+func view(strs []byte, start int) string {
+	if start == len(strs) {
+		return ""
+	}
+	return unsafe.String(&strs[start], len(strs)-start)
+}

@@ -1,0 +1,127 @@
+package steps
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/migrate-tool/migrate/internal/fail"
+)
+
+// ErrOutputIsInput is wrapped by the error of a run whose output would
+// overwrite one of its inputs.
+var ErrOutputIsInput = errors.New("an output names an input")
+
+// preflight checks, before the first step starts, every input a selected
+// step needs that no earlier selected step writes, and every output: a
+// missing or unreadable input, an output that names an input, or an output
+// folder that cannot be written stops the run at once (exit status 2),
+// before any step reads data (SPEC section 2).
+func preflight(o *Options, steps []Step) error {
+	made := map[string]bool{}
+	var given []Input // inputs the user gives
+	for _, s := range steps {
+		if s.Reads != nil {
+			for _, in := range s.Reads(o) {
+				if in.MadeBy != "" && made[in.MadeBy] {
+					continue
+				}
+				if in.MadeBy == "" {
+					given = append(given, in)
+				}
+				if err := checkInput(in); err != nil {
+					return err
+				}
+			}
+		}
+		made[s.Name] = true
+	}
+	seen := map[string]string{}
+	for _, s := range steps {
+		if s.Writes == nil {
+			continue
+		}
+		for _, out := range s.Writes(o) {
+			for _, in := range given {
+				if sameFile(out, in.Path) {
+					return fail.Because(fail.Usage, ErrOutputIsInput,
+						"%s would write %s, which is %s: nothing was written; choose another output path", s.Name, out, in.What)
+				}
+			}
+			abs, _ := filepath.Abs(out)
+			if other, ok := seen[abs]; ok && other != s.Name {
+				return fail.Because(fail.Usage, ErrOutputIsInput, "%s and %s would both write %s: choose another output path", other, s.Name, out)
+			}
+			seen[abs] = s.Name
+			if err := checkOutput(out); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkInput makes sure a file can be read.
+func checkInput(in Input) error {
+	st, err := os.Stat(in.Path)
+	if errors.Is(err, fs.ErrNotExist) && in.Optional {
+		return nil
+	}
+	if err != nil {
+		hint := "check the path"
+		if in.MadeBy != "" {
+			hint = "run the " + in.MadeBy + " step first"
+		}
+		return fail.Usagef("cannot read %s %s: %w (%s)", in.What, in.Path, errors.Unwrap(err), hint)
+	}
+	if st.IsDir() {
+		return fail.Usagef("%s %s is a folder, not a file: name the file itself", in.What, in.Path)
+	}
+	f, err := os.Open(in.Path)
+	if err != nil {
+		return fail.Usagef("cannot read %s %s: %w", in.What, in.Path, errors.Unwrap(err))
+	}
+	return f.Close()
+}
+
+// checkOutput makes sure a file can be written: it is not a folder, and its
+// folder exists (or can be created) and takes a new file.
+func checkOutput(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fail.Usagef("%s is a folder: name the file to write (for --out, such as %s)", path, filepath.Join(path, "backup_tickets.tar.gz"))
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fail.Usagef("cannot write %s: cannot create its folder: %w", path, unwrapPath(err))
+	}
+	f, err := os.CreateTemp(dir, ".migrate-write-check-*")
+	if err != nil {
+		return fail.Usagef("cannot write %s: its folder %s does not take new files: %w", path, dir, unwrapPath(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// sameFile tells whether two paths name one file: the same path, or
+// os.SameFile.
+func sameFile(a, b string) bool {
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA == nil && errB == nil && absA == absB {
+		return true
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
+}
