@@ -59,8 +59,8 @@ func stepSummary(r *report.Step) []string {
 		return []string{fmt.Sprintf("read %s: %s", plural(c.Int("records"), "record"), plural(c.Int("users"), "chat user"))}
 	case "merge-users":
 		return []string{fmt.Sprintf("%s: %s the ticket platform's id, %s their chat id, %s seen only as requesters",
-			plural(c.Int("users"), "user"), n(c.Int("by_source.ticket_platform")) + " take",
-			n(c.Int("by_source.chat")) + " keep", n(c.Int("by_source.placeholder")))}
+			plural(c.Int("users"), "user"), n(c.Int("by_source.ticket_platform"))+" take",
+			n(c.Int("by_source.chat"))+" keep", n(c.Int("by_source.placeholder")))}
 	case "build":
 		return buildSummary(r)
 	case "verify":
