@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/migrate-tool/migrate/internal/fail"
 )
@@ -79,12 +80,15 @@ func checkInput(in Input) error {
 	if st.IsDir() {
 		return fail.Usagef("%s %s is a folder, not a file: name the file itself", in.What, in.Path)
 	}
-	f, err := os.Open(in.Path)
-	if err != nil {
-		return fail.Usagef("cannot read %s %s: %w", in.What, in.Path, errors.Unwrap(err))
+	// Access, not Open: opening a named pipe would wait for its writer.
+	if err := syscall.Access(in.Path, unixRead); err != nil {
+		return fail.Usagef("cannot read %s %s: %w", in.What, in.Path, err)
 	}
-	return f.Close()
+	return nil
 }
+
+// unixRead is access(2)'s R_OK.
+const unixRead = 4
 
 // checkOutput makes sure a file can be written: it is not a folder, and its
 // folder exists (or can be created) and takes a new file.

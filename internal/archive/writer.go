@@ -114,8 +114,8 @@ func Write(ctx context.Context, f *workspace.AtomicFile, a *Data, o Options) (fi
 				err = fmt.Errorf("interrupted while writing %s: %w", path, context.Cause(ctx))
 				break
 			}
-			if task != nil {
-				task.Add(int64(min(64, files-n)))
+			if task != nil && n > 0 {
+				task.Add(64)
 			}
 		}
 		var buf []byte
@@ -130,6 +130,9 @@ func Write(ctx context.Context, f *workspace.AtomicFile, a *Data, o Options) (fi
 		}
 	}
 	close(encoded)
+	if task != nil && err == nil && files > 0 {
+		task.Add(int64((files-1)%64 + 1))
+	}
 	if werr := <-compressed; err == nil && werr != nil {
 		err = fail.Failf("cannot write %s: %w", path, werr)
 	}
