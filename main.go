@@ -138,6 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.StringVar(&opt.Layout, "layout", opt.Layout, "build: how arrays are sliced into files; seed is the original scripts' layout")
 	fs.IntVar(&opt.Indent, "indent", 0, "build: pretty-print the JSON with this many spaces (0: compact)")
 	fs.Float64Var(&opt.MaxRejectRate, "max-reject-rate", opt.MaxRejectRate, "build: the share of records that may be rejected before no archive is written (exit 5); 1 turns the check off")
+	fs.BoolVar(&opt.Delta, "delta", false, "build: continue the newest lineage of runs in <work-dir>/migrate.db, writing only what it lacks")
 	fs.StringVar(&opt.Timezone, "timezone", opt.Timezone, "IANA zone of timestamps written without one")
 	nulls := fs.String("null-values", strings.Join(opt.NullValues, ","), "comma-separated tokens read as null (an empty field always is)")
 	fs.BoolVar(&opt.LazyQuotes, "lazy-quotes", false, "read stray quotes in the chat export as text instead of rejecting the row")

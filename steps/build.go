@@ -6,16 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
-	"time"
 
-	"github.com/go-gota/gota/dataframe"
 	"github.com/migrate-tool/migrate/frame"
 	"github.com/migrate-tool/migrate/internal/archive"
 	"github.com/migrate-tool/migrate/internal/chatscan"
+	"github.com/migrate-tool/migrate/internal/delta"
 	"github.com/migrate-tool/migrate/internal/fail"
 	"github.com/migrate-tool/migrate/internal/report"
-	"github.com/migrate-tool/migrate/internal/value"
+	"github.com/migrate-tool/migrate/internal/state"
 	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
@@ -23,11 +21,16 @@ var buildStep = Step{
 	Name: "build",
 	Run:  Build,
 	Reads: func(o *Options) []Input {
-		return []Input{o.chatExport(), o.workFile(workspace.MergedUsersFile, "merge-users")}
+		in := []Input{o.chatExport(), o.workFile(workspace.MergedUsersFile, "merge-users")}
+		if o.Delta {
+			in = append(in, Input{Path: o.statePath(), What: "the record of earlier runs (needed by --delta)"})
+		}
+		return in
 	},
 	Writes: func(o *Options) []string {
 		return []string{o.ArchivePath(), workspace.Path(o.WorkDir, workspace.RejectsFile), workspace.Path(o.WorkDir, workspace.ReportFile)}
 	},
+	Check: checkDelta,
 }
 
 // ErrTooManyRejects is wrapped by the error of a build that wrote no
@@ -35,7 +38,7 @@ var buildStep = Step{
 var ErrTooManyRejects = errors.New("too many rejected records")
 
 // Build is the build step, the seed's comment, ticket and user scripts and
-// its batch writer in one (SPEC sections 4 to 7):
+// its batch writer in one (SPEC sections 4 to 7 and 12):
 //
 //	comments = pd.read_csv("chat_data.csv").drop_duplicates(subset=["COMMENT_PART_ID"], keep="first")
 //	tickets  = pd.read_csv("chat_data.csv").drop_duplicates(subset=["CONVERSATION_ID"], keep="first")
@@ -43,15 +46,29 @@ var ErrTooManyRejects = errors.New("too many rejected records")
 //	... each renamed, cast, split into files of 100 and packed into a tar.gz
 //
 // except that nothing is dropped silently: every record read is a comment,
-// an exact duplicate or a line of rejects.csv, and the step checks that
-// before it writes anything. rejects.csv, the archive and report.json are
-// published as one set, report.json last.
+// an exact duplicate, already migrated or a line of rejects.csv, and the
+// step checks that before it writes anything. rejects.csv, the archive and
+// report.json are published as one set, report.json last; then migrate.db
+// records the run. With --delta it writes only what the newest lineage of
+// runs did not.
 func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 	o := &env.Opt
 	mtime, fixedTime, err := workspace.SourceDateEpoch(env.Getenv)
 	if err != nil {
 		return err
 	}
+	db, err := state.Open(o.statePath())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var lineage *state.Lineage
+	if o.Delta {
+		if lineage, err = newestLineage(db); err != nil {
+			return err
+		}
+	}
+
 	// comments and tickets: the chat export read once, each record cast by
 	// the value rules, the first message of each COMMENT_PART_ID kept.
 	scan, err := memo.Scan(ctx, env, true)
@@ -59,11 +76,15 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 		return err
 	}
 	rec.AddInput(scan.Export())
-	users, err := loadMerged(env, memo, rec)
+	mergedPath := workspace.Path(o.WorkDir, workspace.MergedUsersFile)
+	users, err := workspace.ReadMergedUsers(memo.merged, mergedPath)
 	if err != nil {
 		return err
 	}
-	dest, err := users.destinationIDs(scan, workspace.Path(o.WorkDir, workspace.MergedUsersFile))
+	if f, err := workspace.Describe(mergedPath, RoleMergedUsers); err == nil {
+		rec.AddInput(f)
+	}
+	ids, err := destinationIDs(users, scan, lineage, o, mergedPath)
 	if err != nil {
 		return err
 	}
@@ -84,54 +105,56 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 	rejectedTickets := tickets.Len()
 	tickets.Filter(tickets.HasFields)
 	rejectedTickets -= tickets.Len()
-	slices.SortStableFunc(rejects, func(a, b chatscan.Reject) int { return cmp.Compare(a.Record, b.Record) })
 
 	// author_id and requester_id: every chat id looked up in the merged
 	// users (the VLOOKUP on chat id).
-	comments.Author, _ = frame.Map(comments.Author, dest)
-	tickets.Requester, _ = frame.Map(tickets.Requester, dest)
+	comments.Author, _ = frame.Map(comments.Author, ids.dest)
+	tickets.Requester, _ = frame.Map(tickets.Requester, ids.dest)
+	archiveOptions := archive.Options{
+		Batch: o.BatchSize, HTML: o.BodyFormat == "html", Indent: o.Indent,
+		Level: o.CompressionLevel, Progress: env.Progress,
+	}
+
+	// A delta run writes what its lineage lacks.
+	alreadyMigrated := 0
+	if lineage != nil {
+		m, err := delta.Filter(&comments, &tickets, lineage, func(rows []int32) ([]uint64, error) {
+			subset := frame.Comments{ID: frame.Take(comments.ID, rows), Ticket: frame.Take(comments.Ticket, rows),
+				Author: frame.Take(comments.Author, rows), Created: frame.Take(comments.Created, rows),
+				Public: frame.Take(comments.Public, rows), Body: frame.Take(comments.Body, rows)}
+			return archive.HashComments(&subset, archiveOptions)
+		}, scan.Names)
+		if err != nil {
+			return err
+		}
+		alreadyMigrated = m.AlreadyMigrated
+		rejects = append(rejects, m.Rejects...)
+	}
+	slices.SortStableFunc(rejects, func(a, b chatscan.Reject) int { return cmp.Compare(a.Record, b.Record) })
+
 	written := archive.Users{}
-	for i, name := range users.names {
-		if o.ExistingUsers == "skip" && users.sources[i] == workspace.SourceTicketPlatform {
+	var writtenIDs []int64
+	for i, name := range users.Names {
+		if !ids.write[i] || o.ExistingUsers == "skip" && users.Sources[i] == workspace.SourceTicketPlatform {
 			continue
 		}
 		written.Name = append(written.Name, name)
-		written.Email = append(written.Email, users.emails[i])
-		written.ID = append(written.ID, users.ids[i])
+		written.Email = append(written.Email, users.Emails[i])
+		written.ID = append(written.ID, ids.users[i])
+		writtenIDs = append(writtenIDs, ids.users[i])
 	}
-	data := &archive.Data{Tickets: &tickets, Comments: &comments, Users: written}
+	data := &archive.Data{Tickets: &tickets, Comments: &comments, Users: written, CommentHashes: make([]uint64, comments.Len())}
 	if !fixedTime {
 		mtime = data.Newest()
 	}
+	archiveOptions.MTime = mtime
 
 	// Nothing is lost silently: check before anything is written.
-	if scan.Records != comments.Len()+scan.ExactDuplicates+len(rejects) {
-		return fail.Failf("internal error: %d records read but %d comments + %d exact duplicates + %d rejected; nothing was written, please report this",
-			scan.Records, comments.Len(), scan.ExactDuplicates, len(rejects))
+	if scan.Records != comments.Len()+scan.ExactDuplicates+alreadyMigrated+len(rejects) {
+		return fail.Failf("internal error: %d records read but %d comments + %d exact duplicates + %d already migrated + %d rejected; nothing was written, please report this",
+			scan.Records, comments.Len(), scan.ExactDuplicates, alreadyMigrated, len(rejects))
 	}
-	byReason := map[chatscan.Reason]int{}
-	for _, r := range rejects {
-		byReason[r.Reason]++
-	}
-	rejected := report.Counts{}
-	for _, r := range chatscan.Reasons {
-		rejected.Add(r.String(), byReason[r])
-	}
-	rec.Counts = report.Counts{
-		{"records", scan.Records},
-		{"tickets", tickets.Len()},
-		{"comments", comments.Len()},
-		{"users", len(written.ID)},
-		{"exact_duplicates", scan.ExactDuplicates},
-		{"rejected_records", len(rejects)},
-		{"rejected", rejected},
-		{"rejected_tickets", rejectedTickets},
-		{"warnings", report.Counts{
-			{"invalid_utf8", scan.InvalidUTF8Body},
-			{"public_defaulted", scan.PublicDefaulted},
-			{"ticket_fields_conflict", scan.TicketConflicts},
-		}},
-	}
+	rec.Counts = buildCounts(scan, tickets.Len(), comments.Len(), len(written.ID), alreadyMigrated, rejects, rejectedTickets, ids.splits, lineage)
 
 	// The set: rejects.csv, the archive and report.json, each complete
 	// under a temporary name before the first is renamed into place.
@@ -147,12 +170,12 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 		return err
 	}
 	rec.AddOutput(rejectsFile.File(RoleRejects))
-	if stop := tooManyRejects(o, scan.Records, comments.Len(), rejects); stop != "" {
+	if stop := chatscan.TooMany(o.ChatCSV, scan.Records, comments.Len(), rejects, o.MaxRejectRate, lineage == nil); stop != "" {
 		rec.Counts = append(rec.Counts, report.Count{"archive_written", false})
 		if err := publish(ctx, o, rec, rejectsFile); err != nil {
 			return err
 		}
-		return fail.Because(fail.TooManyRejects, ErrTooManyRejects, "%s\n%s", stop, rejectSummary(rejects, workspace.Path(o.WorkDir, workspace.RejectsFile)))
+		return fail.Because(fail.TooManyRejects, ErrTooManyRejects, "%s\n%s", stop, chatscan.Summarize(rejects, rejectsFile.Name()))
 	}
 
 	archiveFile, err := workspace.CreateAtomic(o.ArchivePath())
@@ -160,10 +183,7 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 		return err
 	}
 	defer archiveFile.Abort()
-	files, err := archive.Write(ctx, archiveFile, data, archive.Options{
-		Batch: o.BatchSize, HTML: o.BodyFormat == "html", Indent: o.Indent,
-		Level: o.CompressionLevel, MTime: mtime, Progress: env.Progress,
-	})
+	files, err := archive.Write(ctx, archiveFile, data, archiveOptions)
 	if err != nil {
 		return err
 	}
@@ -176,7 +196,56 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 		report.Count{"archive_files", files},
 		report.Count{"archive_bytes", archiveFile.Size()},
 	)
-	return publish(ctx, o, rec, rejectsFile, archiveFile)
+	if err := publish(ctx, o, rec, rejectsFile, archiveFile); err != nil {
+		return err
+	}
+
+	// The run in migrate.db, in one transaction, with the list of what its
+	// archive created beside it.
+	created := &state.Created{Batch: o.BatchSize, CommentIDs: comments.ID, CommentTicket: comments.Ticket,
+		CommentHashes: data.CommentHashes, UserIDs: writtenIDs}
+	for i, id := range tickets.ID {
+		created.Tickets = append(created.Tickets, state.Ticket{ID: id, Requester: tickets.Requester[i], Created: tickets.Created[i]})
+	}
+	return recordRun(db, o, rec, lineage, users, ids, created)
+}
+
+// buildCounts are build's numbers for report.json (SPEC section 7).
+func buildCounts(scan *chatscan.Result, tickets, comments, users, alreadyMigrated int, rejects []chatscan.Reject,
+	rejectedTickets int, splits []delta.Split, lineage *state.Lineage) report.Counts {
+	byReason := map[chatscan.Reason]int{}
+	for _, r := range rejects {
+		byReason[r.Reason]++
+	}
+	rejected := report.Counts{}
+	for _, r := range chatscan.Reasons {
+		rejected.Add(r.String(), byReason[r])
+	}
+	kind := report.Counts{{"kind", state.Full}}
+	if lineage != nil {
+		kind = report.Counts{{"kind", state.Delta}, {"lineage", lineage.ID}}
+	}
+	counts := append(kind, report.Counts{
+		{"records", scan.Records},
+		{"tickets", tickets},
+		{"comments", comments},
+		{"users", users},
+		{"exact_duplicates", scan.ExactDuplicates},
+		{"already_migrated", alreadyMigrated},
+		{"rejected_records", len(rejects)},
+		{"rejected", rejected},
+		{"rejected_tickets", rejectedTickets},
+		{"warnings", report.Counts{
+			{"invalid_utf8", scan.InvalidUTF8Body},
+			{"public_defaulted", scan.PublicDefaulted},
+			{"ticket_fields_conflict", scan.TicketConflicts},
+			{"identity_split", len(splits)},
+		}},
+	}...)
+	if len(splits) > 0 {
+		counts = append(counts, report.Count{"identity_splits", splits})
+	}
+	return counts
 }
 
 // publish renames the finished files into place in order, then writes
@@ -190,133 +259,6 @@ func publish(ctx context.Context, o *Options, rec *report.Step, files ...*worksp
 			return err
 		}
 	}
-	rec.Seconds = time.Since(rec.StartedAt).Seconds()
+	rec.Seconds = rec.Elapsed()
 	return report.Write(o.WorkDir, rec)
-}
-
-// tooManyRejects says why build must write no archive (SPEC section 7), or
-// returns "".
-func tooManyRejects(o *Options, records, comments int, rejects []chatscan.Reject) string {
-	switch {
-	case records == 0:
-		return fmt.Sprintf("%s holds no record, only a header: no archive was written", o.ChatCSV)
-	case comments == 0:
-		return fmt.Sprintf("none of the %s records of %s became a comment: no archive was written (an earlier archive is left as it was)",
-			report.Number(records), o.ChatCSV)
-	case float64(len(rejects)) > o.MaxRejectRate*float64(records):
-		return fmt.Sprintf("%s of %s records were rejected (%.1f%%), more than --max-reject-rate %g allows: no archive was written (an earlier archive is left as it was)",
-			report.Number(len(rejects)), report.Number(records), 100*float64(len(rejects))/float64(records), o.MaxRejectRate)
-	}
-	return ""
-}
-
-// rejectSummary lists the most common reasons with an example each.
-func rejectSummary(rejects []chatscan.Reject, path string) string {
-	type reason struct {
-		r       chatscan.Reason
-		n       int
-		example chatscan.Reject
-	}
-	var list []*reason
-	by := map[chatscan.Reason]*reason{}
-	for _, r := range rejects {
-		x := by[r.Reason]
-		if x == nil {
-			x = &reason{r: r.Reason, example: r}
-			by[r.Reason] = x
-			list = append(list, x)
-		}
-		x.n++
-	}
-	slices.SortStableFunc(list, func(a, b *reason) int { return cmp.Compare(b.n, a.n) })
-	var b strings.Builder
-	if len(list) > 0 {
-		b.WriteString("The most common reasons:\n")
-	}
-	for i, x := range list {
-		if i == 5 {
-			break
-		}
-		where := fmt.Sprintf("line %d", x.example.Line)
-		if x.example.Column != "" {
-			where += ", " + x.example.Column
-		}
-		fmt.Fprintf(&b, "  %-22s %10s   e.g. %s: %s\n", x.r, report.Number(x.n), where, x.example.Detail)
-	}
-	fmt.Fprintf(&b, "Every rejected record is in %s. Fix the export or the flags (--timestamp-format, --encoding, --mapping...) and run build again; --max-reject-rate 1 turns the rate check off.", path)
-	return b.String()
-}
-
-// mergedTable is merged_users.csv, read and checked once.
-type mergedTable struct {
-	names, emails, sources []string
-	ids                    []int64   // destination ids
-	chatIDs                [][]int64 // the chat ids of each user
-}
-
-// loadMerged takes the merged users from memory when merge-users ran in this
-// process, else from merged_users.csv.
-func loadMerged(env *Env, memo *Memo, rec *report.Step) (*mergedTable, error) {
-	path := workspace.Path(env.Opt.WorkDir, workspace.MergedUsersFile)
-	f, err := workspace.Describe(path, RoleMergedUsers)
-	if err != nil {
-		return nil, fail.Usagef("cannot read %s: %w (run the merge-users step first)", path, errors.Unwrap(err))
-	}
-	rec.AddInput(f)
-	df, line := dataframe.DataFrame{}, func(row int) int { return row + 2 }
-	if memo.merged != nil {
-		df = *memo.merged
-	} else {
-		var lines []int
-		var err error
-		if df, lines, err = workspace.ReadFrame(path, MergedUsersColumns, "merge-users"); err != nil {
-			return nil, err
-		}
-		line = func(row int) int { return lines[row] }
-	}
-	ids, bad, err := frame.Cast(df, "id", value.ParseID)
-	if err != nil {
-		return nil, err
-	}
-	if len(bad) > 0 {
-		raw, _ := frame.Column(df, "id")
-		return nil, fail.Usagef("%s: line %d: id %q is not a valid id (rerun the merge-users step)", path, line(bad[0]), raw[bad[0]])
-	}
-	lists, bad, err := frame.Cast(df, "chat_ids", workspace.ParseChatIDs)
-	if err != nil {
-		return nil, err
-	}
-	if len(bad) > 0 {
-		return nil, fail.Usagef("%s: line %d: chat_ids is not a list of ids (rerun the merge-users step)", path, line(bad[0]))
-	}
-	t := &mergedTable{ids: ids, chatIDs: lists}
-	for _, c := range []struct {
-		dst  *[]string
-		name string
-	}{{&t.names, "name"}, {&t.emails, "email"}, {&t.sources, "source"}} {
-		if *c.dst, err = frame.Column(df, c.name); err != nil {
-			return nil, err
-		}
-	}
-	return t, nil
-}
-
-// destinationIDs maps every chat id to its user's destination id, and checks
-// that every chat id of the chat export has one.
-func (m *mergedTable) destinationIDs(s *chatscan.Result, path string) (map[int64]int64, error) {
-	dest := make(map[int64]int64, len(m.ids))
-	for i, list := range m.chatIDs {
-		for _, c := range list {
-			dest[c] = m.ids[i]
-		}
-	}
-	for _, u := range s.Users {
-		for _, c := range u.ChatIDs {
-			if _, ok := dest[c]; !ok {
-				return nil, fail.Usagef("%s has no user for chat id %d, first seen on line %d of %s: it was made from other chat data; rerun chat-users and merge-users",
-					path, c, u.FirstLine, s.File)
-			}
-		}
-	}
-	return dest, nil
 }

@@ -26,9 +26,6 @@ var mergeUsersStep = Step{
 	},
 }
 
-// MergedUsersColumns are the columns of merged_users.csv (SPEC section 2).
-var MergedUsersColumns = []string{"name", "email", "id", "source", "chat_ids"}
-
 // MergeUsers is the merge-users step, the seed's spreadsheet formula
 //
 //	id = IFNA(VLOOKUP(email, ticket_platform_users, id), chat_platform_users.id)
@@ -119,7 +116,7 @@ func MergeUsers(ctx context.Context, env *Env, memo *Memo, rec *report.Step) err
 		merged, err = frame.Assign(merged, "source", sources)
 	}
 	if err == nil {
-		merged, err = frame.Select(merged, MergedUsersColumns...)
+		merged, err = frame.Select(merged, workspace.MergedUsersColumns...)
 	}
 	if err != nil {
 		return err

@@ -65,6 +65,9 @@ type Options struct {
 	// rejected; above it build writes no archive (exit status 5). 1 turns
 	// the check off.
 	MaxRejectRate float64
+	// Delta makes build continue the newest lineage of runs recorded in
+	// migrate.db, writing only what it lacks (SPEC section 12).
+	Delta bool
 	// InvalidUTF8 is what a byte that is not UTF-8 does in the chat export:
 	// "stop" the read (exit status 2), or "replace" it by U+FFFD.
 	InvalidUTF8 string
@@ -233,6 +236,7 @@ func (o *Options) reportOptions() report.Counts {
 		{"invalid_utf8", o.InvalidUTF8},
 		{"compression_level", o.CompressionLevel},
 		{"max_reject_rate", o.MaxRejectRate},
+		{"delta", o.Delta},
 	}
 }
 

@@ -39,6 +39,13 @@ func preflight(o *Options, steps []Step) error {
 		}
 		made[s.Name] = true
 	}
+	for _, s := range steps {
+		if s.Check != nil {
+			if err := s.Check(o); err != nil {
+				return err
+			}
+		}
+	}
 	seen := map[string]string{}
 	for _, s := range steps {
 		if s.Writes == nil {

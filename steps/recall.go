@@ -26,16 +26,25 @@ func (o *Options) recall(steps []Step, w io.Writer) error {
 		return nil
 	}
 	path := workspace.Path(o.WorkDir, workspace.ReportFile)
+	selected := map[string]bool{}
+	for _, s := range steps {
+		selected[s.Name] = true
+	}
 	for _, r := range []struct {
 		flag, role string
 		dst        *string
-		work       string // the work dir's own file, which needs no recall
+		work       string   // the work dir's own file, which needs no recall
+		users      []string // the steps that use the flag
 	}{
-		{"chat-csv", RoleChatExport, &o.ChatCSV, ""},
-		{"ticket-users", RoleTicketUsers, &o.TicketUsers, workspace.Path(o.WorkDir, workspace.TicketUsersFile)},
-		{"out", RoleArchive, &o.Out, workspace.Path(o.WorkDir, workspace.ArchiveFile)},
+		{"chat-csv", RoleChatExport, &o.ChatCSV, "", []string{"chat-users", "build", "inspect"}},
+		{"ticket-users", RoleTicketUsers, &o.TicketUsers, workspace.Path(o.WorkDir, workspace.TicketUsersFile), []string{"fetch-users", "merge-users", "build", "verify"}},
+		{"out", RoleArchive, &o.Out, workspace.Path(o.WorkDir, workspace.ArchiveFile), []string{"build", "verify"}},
 	} {
-		if o.Given(r.flag) {
+		used := false
+		for _, name := range r.users {
+			used = used || selected[name]
+		}
+		if o.Given(r.flag) || !used {
 			continue
 		}
 		f, ok := report.Find(path, r.role)

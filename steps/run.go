@@ -51,6 +51,9 @@ type Step struct {
 	Reads func(o *Options) []Input
 	// Writes lists the files the step writes.
 	Writes func(o *Options) []string
+	// Check, when set, checks what else the step needs before any step
+	// runs (the earlier runs --delta continues).
+	Check func(o *Options) error
 	// Alone is set for the steps that --steps all never runs.
 	Alone bool
 }
@@ -74,6 +77,7 @@ var Pipeline = []Step{
 	mergeUsersStep,
 	buildStep,
 	verifyStep,
+	historyStep,
 }
 
 // Select resolves a --steps value ("all" or a comma list) to steps in

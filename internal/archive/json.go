@@ -3,10 +3,14 @@ package archive
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"unsafe"
 
 	"github.com/bytedance/sonic"
+	"github.com/cespare/xxhash/v2"
+	"github.com/migrate-tool/migrate/frame"
 	"github.com/migrate-tool/migrate/internal/fail"
 	"github.com/migrate-tool/migrate/internal/value"
 )
@@ -105,6 +109,11 @@ func (e *batchEncoder) encode(a *Data, n int, buf []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fail.Failf("cannot encode backup_tickets_%d.json: %w", n+1, err)
 	}
+	if a.CommentHashes != nil && len(t.Comments) > 0 {
+		if err := hashComments(data, a.CommentHashes[lo:lo+len(t.Comments)]); err != nil {
+			return nil, fail.Failf("cannot encode backup_tickets_%d.json: %w", n+1, err)
+		}
+	}
 	if o.Indent == 0 {
 		return data, nil
 	}
@@ -123,4 +132,58 @@ func view(strs []byte, start int) string {
 		return ""
 	}
 	return unsafe.String(&strs[start], len(strs)-start)
+}
+
+// commentsKey opens the comments array of an archive file, and authorKey
+// is the last key of a comment: an unescaped quote cannot stand inside a
+// JSON string, so these bytes only ever occur as the keys themselves.
+var (
+	commentsKey = []byte(`"comments":[`)
+	authorKey   = []byte(`,"author_id":`)
+)
+
+// hashComments fills hashes with the hash of each comment object of the
+// compact archive file data, in order: xxhash64 of the object's bytes
+// exactly as written (SPEC section 12: a hash of each comment's JSON).
+func hashComments(data []byte, hashes []uint64) error {
+	at := bytes.Index(data, commentsKey)
+	if at < 0 {
+		return errors.New("no comments array in the encoded file")
+	}
+	pos := at + len(commentsKey)
+	for i := range hashes {
+		if i > 0 {
+			pos++ // the comma between two objects
+		}
+		k := bytes.Index(data[pos:], authorKey)
+		if k < 0 || data[pos] != '{' {
+			return fmt.Errorf("comment %d of the encoded file is not where it should be", i+1)
+		}
+		end := pos + k + len(authorKey)
+		for end < len(data) && data[end] != '}' {
+			end++
+		}
+		if end == len(data) {
+			return fmt.Errorf("comment %d of the encoded file does not end", i+1)
+		}
+		hashes[i] = xxhash.Sum64(data[pos : end+1])
+		pos = end + 1
+	}
+	return nil
+}
+
+// HashComments returns the hash of each comment of c as the archive would
+// write it with o (see hashComments), without writing anything: what a
+// delta run compares with the hashes its lineage recorded.
+func HashComments(c *frame.Comments, o Options) ([]uint64, error) {
+	hashes := make([]uint64, c.Len())
+	a := &Data{Tickets: &frame.Tickets{}, Comments: c, CommentHashes: hashes}
+	o.Indent = 0
+	e := newBatchEncoder(o)
+	for n := 0; n < frame.NumChunks(c.Len(), o.Batch); n++ {
+		if _, err := e.encode(a, n, nil); err != nil {
+			return nil, err
+		}
+	}
+	return hashes, nil
 }

@@ -26,6 +26,9 @@ type Data struct {
 	// Comments are the comments to write, Author mapped.
 	Comments *frame.Comments
 	Users    Users
+	// CommentHashes, when not nil, has one slot per comment, which Write
+	// fills with the hash of the comment's JSON (see HashComments).
+	CommentHashes []uint64
 }
 
 // Users is the frame of users written, one column per key.

@@ -22,11 +22,15 @@ const (
 	BadPublic
 	ConflictingDuplicate
 	TicketRejected
+	// A delta run's reasons (SPEC section 12), after ticket_rejected.
+	ChangedAfterMigration
+	TicketAlreadyMigrated
 )
 
 // Reasons lists every reason in report order.
 var Reasons = []Reason{MalformedRow, BadConversationID, BadCommentID, BadAuthorID,
-	BadCreatedAt, EmptyBody, BadPublic, ConflictingDuplicate, TicketRejected}
+	BadCreatedAt, EmptyBody, BadPublic, ConflictingDuplicate, TicketRejected,
+	ChangedAfterMigration, TicketAlreadyMigrated}
 
 func (r Reason) String() string {
 	switch r {
@@ -48,6 +52,10 @@ func (r Reason) String() string {
 		return "conflicting_duplicate"
 	case TicketRejected:
 		return "ticket_rejected"
+	case ChangedAfterMigration:
+		return "changed_after_migration"
+	case TicketAlreadyMigrated:
+		return "ticket_already_migrated"
 	}
 	return "reason(" + strconv.Itoa(int(r)) + ")"
 }

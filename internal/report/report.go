@@ -99,6 +99,9 @@ type Step struct {
 // File is a file a step read or wrote, as report.json records it.
 type File = workspace.File
 
+// Elapsed is the time since the step started, in seconds.
+func (r *Step) Elapsed() float64 { return time.Since(r.StartedAt).Seconds() }
+
 // AddInput records a file read.
 func (r *Step) AddInput(f File) { r.Inputs = append(r.Inputs, f) }
 

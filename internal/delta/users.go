@@ -1,0 +1,119 @@
+// Package delta holds the rules of a delta run (SPEC section 12): what a
+// later export adds to the archives its lineage already wrote, with the
+// same ids. Users keep the destination ids their lineage gave them; tickets
+// and comments written before are not written again; a message that
+// changed, or that a bulk import cannot append to a ticket already
+// imported, is rejected so that nothing is lost silently.
+package delta
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/state"
+)
+
+// User is a merged user of this run (merged_users.csv).
+type User struct {
+	Name, Email, Source string
+	// ID is the destination id merge-users gave it.
+	ID      int64
+	ChatIDs []int64
+}
+
+// Split is an identity_split: one person whom the lineage gave more than
+// one id, or who was written with a chat id and now matches a ticket
+// platform user. The ids stay as they were written; an admin may merge the
+// people by hand.
+type Split struct {
+	Email   string  `json:"email"`
+	ChatIDs []int64 `json:"chat_ids"`
+	IDs     []int64 `json:"ids"`
+	Why     string  `json:"why"`
+}
+
+// Identity is where the users of a delta run stand against their lineage.
+type Identity struct {
+	// Dest maps every chat id of the run to its destination id.
+	Dest map[int64]int64
+	// IDs is each user's destination id, and Write tells whether the run
+	// writes the user (the lineage did not).
+	IDs   []int64
+	Write []bool
+	// Splits lists the identity_split cases, in user order.
+	Splits []Split
+}
+
+// Users applies the lineage to this run's merged users: a chat id the
+// lineage mapped keeps its destination id, and so does a new chat id of the
+// same person (linked by email, in this export or to an email the lineage
+// wrote); a user written before is not written again. ticketIDs are the
+// ticket platform's ids. A new user whose chat-sourced id is an id the
+// lineage wrote, or one of the ticket platform, would merge two people:
+// that is a collision (exit status 3), as in SPEC section 5.
+func Users(users []User, l *state.Lineage, ticketIDs map[int64]bool, tpSource string) (*Identity, error) {
+	byEmail := map[string]int64{}
+	for id, email := range l.Users {
+		if email != "" {
+			if old, ok := byEmail[email]; !ok || id < old {
+				byEmail[email] = id
+			}
+		}
+	}
+	written := map[int64]bool{}
+	for _, id := range l.Dest {
+		written[id] = true
+	}
+	for id := range l.Users {
+		written[id] = true
+	}
+	x := &Identity{Dest: map[int64]int64{}, IDs: make([]int64, len(users)), Write: make([]bool, len(users))}
+	var collisions []string
+	for i, u := range users {
+		// The ids the lineage gave this person, in the order of its chat ids.
+		var known []int64
+		for _, c := range u.ChatIDs {
+			if id, ok := l.Dest[c]; ok && !slices.Contains(known, id) {
+				known = append(known, id)
+			}
+		}
+		if id, ok := byEmail[u.Email]; ok && u.Email != "" && !slices.Contains(known, id) {
+			known = append(known, id)
+		}
+		id := u.ID
+		switch {
+		case len(known) == 0:
+			// A new person: the id merge-users gave.
+			if u.Source != tpSource && (written[id] || ticketIDs[id]) {
+				collisions = append(collisions, fmt.Sprintf("  %q (chat ids %v): id %d was written for another person by an earlier run", u.Name, u.ChatIDs, id))
+			}
+		default:
+			id = known[0]
+			if len(known) > 1 {
+				x.Splits = append(x.Splits, Split{Email: u.Email, ChatIDs: u.ChatIDs, IDs: known,
+					Why: "this export links chat ids that earlier runs gave different ids"})
+			} else if u.Source == tpSource && u.ID != id {
+				x.Splits = append(x.Splits, Split{Email: u.Email, ChatIDs: u.ChatIDs, IDs: []int64{id, u.ID},
+					Why: fmt.Sprintf("written with id %d before, this user now matches ticket platform user %d by email", id, u.ID)})
+			}
+		}
+		x.IDs[i] = id
+		_, wroteUser := l.Users[id]
+		x.Write[i] = !wroteUser
+		for _, c := range u.ChatIDs {
+			if old, ok := l.Dest[c]; ok {
+				x.Dest[c] = old // the ids stay as they were written
+			} else {
+				x.Dest[c] = id
+			}
+		}
+	}
+	if len(collisions) > 0 {
+		n := len(collisions)
+		return nil, fail.Conflictf("%d new users would take ids that earlier runs of this lineage wrote for other people; nothing was written. First %d:\n%s\nRerun merge-users with a larger --chat-id-offset, then build --delta again.",
+			n, min(n, 10), strings.Join(collisions[:min(n, 10)], "\n"))
+	}
+	return x, nil
+}
