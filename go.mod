@@ -8,6 +8,8 @@ require (
 	golang.org/x/term v0.48.0
 )
 
+require golang.org/x/sync v0.25.0
+
 require (
 	github.com/bytedance/gopkg v0.1.3 // indirect
 	github.com/bytedance/sonic/loader v0.5.3 // indirect
