@@ -28,32 +28,34 @@ import (
 	"github.com/migrate-tool/migrate/internal/progress"
 )
 
-// Errors that Fetch's errors wrap, for errors.Is. Each comes inside a
-// *fail.Error carrying its exit status.
+// Errors that Fetch's errors wrap, for errors.Is. Each comes inside an
+// error carrying its exit status for fail.Code, given in parentheses.
 var (
-	// ErrBadURL: the base URL is not a usable http or https address (2).
+	// ErrBadURL means the base URL is not a usable http or https address (2).
 	ErrBadURL = errors.New("bad API URL")
-	// ErrPlainHTTP: plain http to a host that is not a literal loopback
-	// address (2).
+	// ErrPlainHTTP means the base URL is plain http to a host that is not a
+	// literal loopback address (2).
 	ErrPlainHTTP = errors.New("plain http to another machine")
-	// ErrNotLoopback: a plain http connection would go to another machine (2).
+	// ErrNotLoopback means a plain http connection would go to another
+	// machine (2).
 	ErrNotLoopback = errors.New("plain http connection not to a loopback address")
-	// ErrOtherOrigin: next_page or a redirect leads to another scheme, host
-	// or port (2).
+	// ErrOtherOrigin means next_page or a redirect leads to another scheme,
+	// host or port (2).
 	ErrOtherOrigin = errors.New("another scheme, host or port")
-	// ErrCredentialsRefused: the API answered 401 or 403 (2).
+	// ErrCredentialsRefused means the API answered 401 or 403 (2).
 	ErrCredentialsRefused = errors.New("credentials refused")
-	// ErrRefused: the API answered another 4xx (1).
+	// ErrRefused means the API answered another 4xx (1).
 	ErrRefused = errors.New("request refused")
-	// ErrBadPage: a response is not a page of users (2).
+	// ErrBadPage means a response is not a page of users (2; 1 for one over
+	// 64 MiB).
 	ErrBadPage = errors.New("not a page of users")
-	// ErrUnavailable: a request still failed after every retry (1).
+	// ErrUnavailable means a request still failed after every retry (1).
 	ErrUnavailable = errors.New("ticket platform unavailable")
-	// ErrWaitTooLong: the API asked to wait longer than MaxRetryWait (1).
+	// ErrWaitTooLong means the API asked to wait longer than MaxRetryWait (1).
 	ErrWaitTooLong = errors.New("asked to wait longer than the maximum")
-	// ErrHoldsCredentials: next_page holds the credentials (1).
+	// ErrHoldsCredentials means a next_page holds the credentials (1).
 	ErrHoldsCredentials = errors.New("next_page holds the credentials")
-	// ErrPagingLoops: next_page leads back to a page already read (1).
+	// ErrPagingLoops means a next_page leads back to a page already read (1).
 	ErrPagingLoops = errors.New("paging loops")
 )
 
@@ -114,7 +116,8 @@ type Result struct {
 	// included.
 	Pages int
 	// Retries counts the requests retried.
-	Retries  int
+	Retries int
+	// Warnings counts what was wrong but did not stop the fetch.
 	Warnings Warnings
 
 	cache *cache

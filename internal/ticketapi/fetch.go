@@ -16,9 +16,10 @@ import (
 	"github.com/migrate-tool/migrate/internal/progress"
 )
 
-// Fetch reads every user of the API at cfg.BaseURL. Its errors are
-// *fail.Error values wrapping the sentinels above; interrupted (ctx done),
-// it returns an error wrapping context.Cause(ctx).
+// Fetch reads every user of the API at cfg.BaseURL. Its errors carry their
+// exit status for fail.Code and wrap the Err sentinels of this package;
+// interrupted (ctx done), it returns an error wrapping context.Cause(ctx),
+// so that a signal's status (130, 143) comes through.
 func Fetch(ctx context.Context, cfg Config) (Result, error) {
 	red := NewRedactor(cfg.User, cfg.Password)
 	f, err := newFetcher(cfg, red)
@@ -95,7 +96,7 @@ func (f *fetcher) run(ctx context.Context) (Result, error) {
 	}
 	if len(invalid) > 0 {
 		res.Warnings.InvalidEmail = len(invalid)
-		f.warn("invalid_email", "%d emails are not valid UTF-8, hold a control character or hold the credentials (ids %s); they are written empty",
+		f.warn("invalid_email", "%d emails are not valid UTF-8, hold a control character or hold the credentials (ids %s); they are left empty",
 			len(invalid), listIDs(invalid))
 	}
 	first := pages[0]
