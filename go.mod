@@ -21,6 +21,8 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 )
 
+require golang.org/x/sync v0.25.0
+
 require (
 	github.com/bytedance/gopkg v0.1.3 // indirect
 	github.com/bytedance/sonic/loader v0.5.3 // indirect

@@ -131,6 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.IntVar(&opt.Concurrency, "concurrency", opt.Concurrency, "fetch-users: pages requested at once when the total is known")
 	fs.IntVar(&opt.Retries, "retries", opt.Retries, "fetch-users: retries of a request after a network error, 5xx or 429")
 	fs.DurationVar(&opt.Timeout, "timeout", opt.Timeout, "fetch-users: time limit of each request")
+	fs.DurationVar(&opt.MaxRetryWait, "max-retry-wait", opt.MaxRetryWait, "fetch-users: the longest Retry-After to obey; a longer one stops the step")
 	fs.Int64Var(&opt.ChatIDOffset, "chat-id-offset", 0, "merge-users: added to the id of every user that keeps a chat id")
 	fs.IntVar(&opt.BatchSize, "batch-size", opt.BatchSize, "build: objects per array in one archive file, 1 to 100")
 	fs.StringVar(&opt.BodyFormat, "body-format", opt.BodyFormat, "build: text (escape HTML, lines joined by <br> in <p>) or html (BODY as it is)")

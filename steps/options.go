@@ -40,6 +40,9 @@ type Options struct {
 	Retries int
 	// Timeout bounds each HTTP request.
 	Timeout time.Duration
+	// MaxRetryWait bounds the wait a Retry-After may ask for: a longer one
+	// stops fetch-users.
+	MaxRetryWait time.Duration
 
 	// ChatIDOffset is added to the id of every user that keeps a chat id.
 	ChatIDOffset int64
@@ -100,6 +103,7 @@ func DefaultOptions() Options {
 		Concurrency:      4,
 		Retries:          5,
 		Timeout:          30 * time.Second,
+		MaxRetryWait:     5 * time.Minute,
 		BatchSize:        100,
 		BodyFormat:       "text",
 		ExistingUsers:    "include",
@@ -164,6 +168,8 @@ func (o *Options) Validate() error {
 		return bad("retries", o.Retries, "0 to 100", nil)
 	case o.Timeout <= 0:
 		return bad("timeout", o.Timeout, "a duration above 0, such as 30s", nil)
+	case o.MaxRetryWait <= 0:
+		return bad("max-retry-wait", o.MaxRetryWait, "a duration above 0, such as 5m", nil)
 	case o.WorkDir == "":
 		return bad("work-dir", `""`, "a folder", nil)
 	case !(o.MaxRejectRate >= 0 && o.MaxRejectRate <= 1):

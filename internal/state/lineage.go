@@ -162,7 +162,9 @@ func (s *DB) each(query string, args []any, f func(*sql.Rows) error) error {
 // addComments reads one comment_files row, [[id, ticket_id, hash], ...],
 // as CommentFile wrote it.
 func (l *Lineage) addComments(items []byte) error {
-	bad := func() error { return fmt.Errorf("a comment_files row holds %.60q, not [[id, ticket_id, hash], ...]", items) }
+	bad := func() error {
+		return fmt.Errorf("a comment_files row holds %.60q, not [[id, ticket_id, hash], ...]", items)
+	}
 	b := bytes.TrimSpace(items)
 	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
 		return bad()
