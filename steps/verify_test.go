@@ -125,7 +125,7 @@ func TestVerifyUnreadableArchive(t *testing.T) {
 		{"gzip of something else", gzipOf(bytes.Repeat([]byte("not a tar file\n"), 100)), fail.Violations,
 			"cannot read the tar entry after the start", 1},
 		{"truncated", good[:len(good)-30], fail.Violations, "the archive is truncated", 1},
-		{"trailing garbage", append(append([]byte{}, good...), "junk"...), fail.Violations, "damaged after the tar end", 1},
+		{"trailing garbage", append(append([]byte{}, good...), "junk"...), fail.Violations, "holds data after the end of the gzip stream", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,14 +16,21 @@
 // time, repeated ids and emails, and references to no ticket or user, each
 // in archive order.
 //
+// The archive may come from anyone, so it is read as hostile (SPEC section
+// 9): memory grows with the distinct ids and emails in it, never with its
+// bytes, its entries' declared sizes or its violations; whatever is printed
+// from it is quoted; anything after the tar end is a violation; and a
+// cancelled context stops the check within a fraction of a second.
+//
 // An archive of the seed's size holds 21k files and 500 MB of JSON, so the
 // work is split three ways. One goroutine decompresses and reads the tar
 // entries (the serial part); GOMAXPROCS workers check each file's JSON with a
 // scanner written for this one schema (a generic decoder would build values
-// only to throw them away) and keep its ids; one goroutine takes the files
-// back in archive order, prints their violations and checks emails. Ids and
-// references are checked last, against bitmaps of the ids, when every ticket
-// and user is known.
+// only to throw them away) and pass on the ids, references and emails of
+// its objects in batches; one goroutine takes the files back in archive
+// order, checks the ids and emails against those before them, and prints
+// the files' violations. A reference to an id not seen yet waits for the
+// end, when every ticket and user is known.
 package verify
 
 import (
@@ -59,8 +66,8 @@ type Config struct {
 	// must carry (SOURCE_DATE_EPOCH). When zero they must carry the newest
 	// created_at in the archive.
 	SourceDateEpoch time.Time
-	// TicketUserIDs are the ids of the ticket platform's users, sorted
-	// ascending: an author_id or requester_id naming one is no violation.
+	// TicketUserIDs are the ids of the ticket platform's users, in any
+	// order: an author_id or requester_id naming one is no violation.
 	TicketUserIDs []int64
 	// TicketUsers names where TicketUserIDs came from, in messages.
 	TicketUsers string
@@ -69,7 +76,7 @@ type Config struct {
 	TicketUsersMissing bool
 	// KnownUser, when not nil, reports whether id names a user outside the
 	// archive and TicketUserIDs, such as one written by an earlier run of
-	// the same lineage (SPEC section 12).
+	// the same lineage (SPEC section 12). It is called from one goroutine.
 	KnownUser func(id int64) bool
 	// KnownUsers names where KnownUser looks, in messages.
 	KnownUsers string
@@ -104,7 +111,10 @@ func Archive(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 	if cfg.Progress != nil {
 		r = &progressReader{r: r, add: cfg.Progress}
 	}
-	gz, err := gzip.NewReader(bufio.NewReaderSize(r, 1<<20))
+	// The gzip reader reads this bufio.Reader byte by byte, so it stops
+	// exactly at the end of the member and br shows what follows.
+	br := bufio.NewReaderSize(r, 1<<20)
+	gz, err := gzip.NewReader(br)
 	if err != nil {
 		if errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return Result{}, fmt.Errorf("%s %w (%w)", cfg.Name, ErrNotGzip, err)
@@ -112,12 +122,23 @@ func Archive(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 		return Result{}, fmt.Errorf("cannot read %s: %w", cfg.Name, err)
 	}
 	defer gz.Close()
+	// One member: a second one, which a multistream reader would read on
+	// as if it continued the first, is a violation (see trailer).
+	gz.Multistream(false)
 	c := newChecker(cfg, out)
-	if err := c.read(ctx, gz); err != nil {
+	if err := c.read(ctx, &input{gz: gz, rest: br}); err != nil {
 		return Result{}, err
 	}
 	partial := c.streamBroken || c.fileBroken
-	c.crossChecks(!partial)
+	if !partial {
+		if line, bad := c.times.check(); bad {
+			c.print(line)
+		}
+	}
+	c.cross.printDuplicates(c.printer)
+	if !partial {
+		c.cross.printMissing(c.printer, c.nowhere())
+	}
 	if err := c.finish(); err != nil {
 		return Result{}, fmt.Errorf("cannot print the violations: %w", err)
 	}

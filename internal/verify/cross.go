@@ -2,47 +2,12 @@ package verify
 
 import (
 	"fmt"
-	"runtime"
-	"slices"
 	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
 )
 
-// merge keeps the records of one file for the checks across files, checks
-// its emails against the files before it, then prints the file's own
-// violations. It runs on one goroutine, in archive order.
-func (c *checker) merge(e *entry) {
-	if !e.scanned {
-		// Not scanned: only its header speaks.
-		c.printFile(e)
-		return
-	}
-	c.fileBroken = c.fileBroken || e.broken
-	file := len(c.files)
-	c.files = append(c.files, e)
-	for i, u := range e.users {
-		if u.email == "" {
-			continue
-		}
-		at := newLoc(file, inUsers, i)
-		key := strings.ToLower(u.email)
-		if first, dup := c.emails[key]; dup {
-			c.emailDups = append(c.emailDups, crossViolation{at: at, kind: duplicateEmail, first: first, email: u.email})
-			continue
-		}
-		c.emails[key] = at
-	}
-	if len(e.bad) > 1 {
-		slices.SortStableFunc(e.bad, func(a, b violation) int { return a.off - b.off })
-	}
-	c.printFile(e)
-	e.bad, e.header = nil, nil
-}
-
-// loc packs where an object stands: the file's position among the scanned
-// files, its array and its index there. Locations order as the archive does.
+// loc packs where an object stands: the number N of its file
+// backup_tickets_N.json (below 10⁹, 30 bits), its array and its index
+// there. A file name is thus never kept: it is spelled from N.
 type loc uint64
 
 // The arrays, in their order in a file.
@@ -52,14 +17,13 @@ const (
 	inUsers
 )
 
-// An index fits 30 bits: a file is at most 1 GiB and an object takes 2 bytes.
 func newLoc(file, array, idx int) loc {
-	return loc(uint64(file)<<32 | uint64(array)<<30 | uint64(idx))
+	return loc(uint64(file)<<34 | uint64(array)<<32 | uint64(uint32(idx)))
 }
 
-func (l loc) file() int  { return int(l >> 32) }
-func (l loc) array() int { return int(l>>30) & 3 }
-func (l loc) idx() int   { return int(l & (1<<30 - 1)) }
+func (l loc) file() string { return "backup_tickets_" + strconv.Itoa(int(l>>34)) + ".json" }
+func (l loc) array() int   { return int(l>>32) & 3 }
+func (l loc) idx() int     { return int(uint32(l)) }
 
 var (
 	arrayNames = [...]string{"data", "comments", "users"}
@@ -76,8 +40,8 @@ type crossViolation struct {
 	at    loc
 	kind  crossKind
 	id    int64
-	first loc // where a repeated id or email was first
-	email string
+	first loc    // where a repeated id or email was first
+	email string // a repeated email, quoted
 }
 
 type crossKind uint8
@@ -91,203 +55,203 @@ const (
 	noAuthor    // a comment's author_id
 )
 
-func (c *checker) crossText(v crossViolation) string {
-	at := c.files[v.at.file()].name + ": " + v.at.path()
-	switch v.kind {
-	case duplicateID:
-		return fmt.Sprintf("%s.id: %s id %d is already used by %s %s.id", at, arrayNouns[v.at.array()], v.id, c.files[v.first.file()].name, v.first.path())
-	case duplicateEmail:
-		return fmt.Sprintf("%s.email: %q is already the email of %s %s.email (emails are compared lowercased)", at, v.email, c.files[v.first.file()].name, v.first.path())
-	case noTicket:
-		return fmt.Sprintf("%s.ticket_id: %d names no ticket in the archive", at, v.id)
-	case noRequester:
-		return fmt.Sprintf("%s.requester_id: %d names no user %s", at, v.id, c.nowhere)
-	}
-	return fmt.Sprintf("%s.author_id: %d names no user %s", at, v.id, c.nowhere)
+// maxWaiting bounds the references kept to be named later because the id
+// they name was not read yet: 1.5 MiB of them.
+const maxWaiting = 1 << 16
+
+// cross holds the checks across files, fed object by object in archive
+// order by the merger: ids unique per kind, non-empty emails unique, and
+// every reference naming a ticket or a user. What it keeps grows with the
+// distinct ids and emails, and at most MaxPrinted violations are kept to be
+// printed; the rest are counted.
+type cross struct {
+	// seen holds, for each kind, every id read so far and where first.
+	seen   [3]*idMap[loc]
+	emails map[emailKey]loc
+	// ticketUsers and knownUser resolve references to users outside the
+	// archive.
+	ticketUsers IDSet
+	knownUser   func(int64) bool
+
+	// dups are the first repeated ids and emails, in archive order, kept to
+	// be printed; dupCount counts them all.
+	dups     []crossViolation
+	dupCount int
+
+	// A reference to an id not read yet is resolved at the end, when every
+	// id is known. waiting counts those references per id named, for
+	// tickets and for users; waitingList keeps the first of them in archive
+	// order to be named, up to maxWaiting at once; truncated says some were
+	// left out, so none after them is kept: the names printed stay the
+	// first ones.
+	waiting     [2]*idMap[int]
+	waitingList []reference
+	truncated   bool
 }
 
-// printCross prints violations found across files, in archive order.
-func (c *checker) printCross(list []crossViolation) {
-	slices.SortStableFunc(list, func(a, b crossViolation) int {
-		if a.at != b.at {
-			if a.at < b.at {
-				return -1
+// reference is a reference kept to be named if the id it names never
+// comes.
+type reference struct {
+	at   loc
+	id   int64
+	kind crossKind
+}
+
+func newCross(cfg Config) cross {
+	return cross{
+		seen:        [3]*idMap[loc]{newIDMap[loc](), newIDMap[loc](), newIDMap[loc]()},
+		emails:      map[emailKey]loc{},
+		ticketUsers: NewIDSet(cfg.TicketUserIDs),
+		knownUser:   cfg.KnownUser,
+		waiting:     [2]*idMap[int]{newIDMap[int](), newIDMap[int]()},
+	}
+}
+
+// add takes the objects of a batch of file number n.
+func (x *cross) add(p *printer, n int, b *batch) {
+	for i := range b.objs {
+		o := &b.objs[i]
+		at := newLoc(n, int(o.array), int(o.idx))
+		if o.id != 0 {
+			if first, dup := x.seen[o.array].put(o.id); !dup {
+				*first = at
+			} else {
+				x.duplicate(p, crossViolation{at: at, kind: duplicateID, id: o.id, first: *first})
 			}
-			return 1
 		}
-		return int(a.kind) - int(b.kind)
-	})
-	for _, v := range list {
-		if c.full() {
-			c.count++ // counted, not formatted
-			continue
-		}
-		c.print(c.crossText(v))
-	}
-}
-
-// ids yields the ids of one array of every scanned file, in archive order,
-// 0 for those missing or invalid.
-func (c *checker) ids(array int) func(yield func(int64) bool) {
-	return func(yield func(int64) bool) {
-		for _, f := range c.files {
-			switch array {
-			case inTickets:
-				for _, t := range f.tickets {
-					if !yield(t.id) {
-						return
-					}
-				}
-			case inComments:
-				for _, cm := range f.comments {
-					if !yield(cm.id) {
-						return
-					}
-				}
-			default:
-				for _, u := range f.users {
-					if !yield(u.id) {
-						return
-					}
+		switch o.array {
+		case inTickets:
+			x.refer(at, noRequester, o.ref[0])
+		case inComments:
+			x.refer(at, noTicket, o.ref[0])
+			x.refer(at, noAuthor, o.ref[1])
+		case inUsers:
+			if o.email.empty() {
+				continue
+			}
+			first, dup := x.emails[o.email]
+			if !dup {
+				x.emails[o.email] = at
+				continue
+			}
+			v := crossViolation{at: at, kind: duplicateEmail, first: first}
+			if x.duplicate(p, v) {
+				text := b.text[o.textOff : o.textOff+uint32(o.textLen)]
+				x.dups[len(x.dups)-1].email = strconv.Quote(string(text))
+				if o.textCut {
+					x.dups[len(x.dups)-1].email += "..."
 				}
 			}
 		}
 	}
 }
 
-// crossChecks runs, once every file is merged, the checks that span files:
-// ids unique per kind and, when refs (every file was read whole), the
-// entries' time and every reference naming a ticket or a user. It prints
-// the time, the repeats, then the references, each in archive order.
-func (c *checker) crossChecks(refs bool) {
-	var sets [3]IDSet
-	var repeated [3][]int64
-	if refs {
-		c.checkModTimes()
+// duplicate counts a repeated id or email and keeps it while it could be
+// printed: the files' own violations come first, so room only shrinks.
+func (x *cross) duplicate(p *printer, v crossViolation) (kept bool) {
+	x.dupCount++
+	if len(x.dups) >= p.room() {
+		return false
 	}
-	var wg sync.WaitGroup
-	for array := range sets {
-		wg.Go(func() { sets[array], repeated[array] = newIDSet(c.ids(array)) })
-	}
-	wg.Wait()
-	dups := c.emailDups
-	for array, rep := range repeated {
-		if len(rep) > 0 {
-			dups = c.duplicates(dups, array, rep)
-		}
-	}
-	c.printCross(dups)
-	if !refs {
+	x.dups = append(x.dups, v)
+	return true
+}
+
+// refer checks a reference, or keeps it for the end when the id it names
+// was not read yet.
+func (x *cross) refer(at loc, kind crossKind, id int64) {
+	if id == 0 || x.resolved(kind, id) {
 		return
 	}
-	tickets, users := &sets[inTickets], &sets[inUsers]
-	tp, _ := newIDSet(slices.Values(c.cfg.TicketUserIDs))
-	userKnown := func(id int64) bool {
-		return users.Has(id) || tp.Has(id) || c.cfg.KnownUser != nil && c.cfg.KnownUser(id)
+	n, _ := x.waiting[target(kind)].put(id)
+	*n++
+	if x.truncated {
+		return
 	}
-	// The sets are only read now, so the files are shared among workers.
-	missing := make([][]crossViolation, len(c.files))
-	var next atomic.Int64
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for {
-				file := int(next.Add(1) - 1)
-				if file >= len(c.files) {
-					return
-				}
-				f := c.files[file]
-				var out []crossViolation
-				for i, t := range f.tickets {
-					if t.requester != 0 && !userKnown(t.requester) {
-						out = append(out, crossViolation{at: newLoc(file, inTickets, i), kind: noRequester, id: t.requester})
-					}
-				}
-				for i, cm := range f.comments {
-					if cm.ticket != 0 && !tickets.Has(cm.ticket) {
-						out = append(out, crossViolation{at: newLoc(file, inComments, i), kind: noTicket, id: cm.ticket})
-					}
-					if cm.author != 0 && !userKnown(cm.author) {
-						out = append(out, crossViolation{at: newLoc(file, inComments, i), kind: noAuthor, id: cm.author})
-					}
-				}
-				missing[file] = out
+	if len(x.waitingList) == maxWaiting {
+		x.compact()
+		if len(x.waitingList) == maxWaiting {
+			x.truncated = true
+			return
+		}
+	}
+	x.waitingList = append(x.waitingList, reference{at: at, id: id, kind: kind})
+}
+
+// compact drops the kept references whose id has been read since.
+func (x *cross) compact() {
+	kept := x.waitingList[:0]
+	for _, v := range x.waitingList {
+		if !x.resolved(v.kind, v.id) {
+			kept = append(kept, v)
+		}
+	}
+	x.waitingList = kept
+}
+
+// target is 0 for a reference to a ticket, 1 for one to a user.
+func target(kind crossKind) int {
+	if kind == noTicket {
+		return 0
+	}
+	return 1
+}
+
+// resolved reports whether the id a reference of kind names is known.
+func (x *cross) resolved(kind crossKind, id int64) bool {
+	if kind == noTicket {
+		return x.seen[inTickets].get(id) != nil
+	}
+	return x.seen[inUsers].get(id) != nil || x.ticketUsers.Has(id) || x.knownUser != nil && x.knownUser(id)
+}
+
+// printDuplicates prints the repeated ids and emails, in archive order.
+func (x *cross) printDuplicates(p *printer) {
+	for _, v := range x.dups {
+		p.print(x.text(v, ""))
+	}
+	p.add(x.dupCount - len(x.dups))
+}
+
+// printMissing prints the references to no ticket or user, in archive
+// order; nowhere ends a message about a user.
+func (x *cross) printMissing(p *printer, nowhere string) {
+	missing := 0
+	for t, waiting := range x.waiting {
+		kind := noTicket
+		if t == 1 {
+			kind = noAuthor
+		}
+		waiting.each(func(id int64, n int) {
+			if !x.resolved(kind, id) {
+				missing += n
 			}
 		})
 	}
-	wg.Wait()
-	for _, out := range missing {
-		c.printCross(out)
+	printed := 0
+	for _, r := range x.waitingList {
+		if p.room() == 0 {
+			break
+		}
+		if !x.resolved(r.kind, r.id) {
+			p.print(x.text(crossViolation{at: r.at, kind: r.kind, id: r.id}, nowhere))
+			printed++
+		}
 	}
+	p.add(missing - printed)
 }
 
-// checkModTimes checks that every entry carries the time SPEC section 6
-// gives them all: SOURCE_DATE_EPOCH when set, else the newest created_at in
-// the archive. A build run with another SOURCE_DATE_EPOCH than this verify
-// would make every entry differ, so the entries that do are one violation.
-func (c *checker) checkModTimes() {
-	if len(c.files) == 0 {
-		return
+func (x *cross) text(v crossViolation, nowhere string) string {
+	at := v.at.file() + ": " + v.at.path()
+	switch v.kind {
+	case duplicateID:
+		return fmt.Sprintf("%s.id: %s id %d is already used by %s %s.id", at, arrayNouns[v.at.array()], v.id, v.first.file(), v.first.path())
+	case duplicateEmail:
+		return fmt.Sprintf("%s.email: %s is already the email of %s %s.email (emails are compared lowercased)", at, v.email, v.first.file(), v.first.path())
+	case noTicket:
+		return fmt.Sprintf("%s.ticket_id: %d names no ticket in the archive", at, v.id)
+	case noRequester:
+		return fmt.Sprintf("%s.requester_id: %d names no user %s", at, v.id, nowhere)
 	}
-	want, why := c.cfg.SourceDateEpoch.Unix(), "SOURCE_DATE_EPOCH"
-	if c.cfg.SourceDateEpoch.IsZero() {
-		want, why = 0, "the newest created_at in the archive (SOURCE_DATE_EPOCH is not set)"
-		for _, f := range c.files {
-			want = max(want, f.newest)
-		}
-	}
-	var first *entry
-	more := 0
-	for _, f := range c.files {
-		if f.mtime == want {
-			continue
-		}
-		if first == nil {
-			first = f
-		} else {
-			more++
-		}
-	}
-	if first == nil {
-		return
-	}
-	line := fmt.Sprintf("%s: modification time %s; want %s, %s", first.name, formatTime(first.mtime), formatTime(want), why)
-	if more > 0 {
-		line += fmt.Sprintf(" (and %d more entries like it)", more)
-	}
-	c.print(line)
-}
-
-// duplicates appends a violation for every occurrence after the first of
-// the repeated ids of one array.
-func (c *checker) duplicates(out []crossViolation, array int, repeated []int64) []crossViolation {
-	const unseen = ^loc(0)
-	first := make(map[int64]loc, len(repeated))
-	for _, id := range repeated {
-		first[id] = unseen
-	}
-	for file, f := range c.files {
-		n := [...]int{len(f.tickets), len(f.comments), len(f.users)}[array]
-		for idx := range n {
-			var id int64
-			switch array {
-			case inTickets:
-				id = f.tickets[idx].id
-			case inComments:
-				id = f.comments[idx].id
-			default:
-				id = f.users[idx].id
-			}
-			at, ok := first[id]
-			if !ok {
-				continue
-			}
-			l := newLoc(file, array, idx)
-			if at == unseen {
-				first[id] = l
-				continue
-			}
-			out = append(out, crossViolation{at: l, kind: duplicateID, id: id, first: at})
-		}
-	}
-	return out
+	return fmt.Sprintf("%s.author_id: %d names no user %s", at, v.id, nowhere)
 }

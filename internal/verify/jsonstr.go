@@ -15,15 +15,31 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// The problems a string may have, each reported once per string.
+const (
+	noProblem = iota
+	badUnicodeEscape
+	badEscape
+	rawControl
+	invalidUTF8
+	loneSurrogate
+)
+
 // str reads a string at s.i and returns the span of its content and whether
-// it holds escapes. Raw control characters, bad escapes and invalid UTF-8
-// break no structure: they are reported at the current path, once per
-// string, and the scan goes on. An unterminated string is a syntax error.
+// it holds escapes. Raw control characters, bad escapes, unpaired
+// surrogates and invalid UTF-8 break no structure: the first of them is
+// reported at the current path and the scan goes on. An unterminated
+// string is a syntax error.
 func (s *Scanner) str() (start, end int, esc, ok bool) {
 	b := s.b
 	i := s.i + 1
 	start = i
-	problem, problemAt := "", 0
+	problem, problemAt := noProblem, 0
+	note := func(p, at int) {
+		if problem == noProblem {
+			problem, problemAt = p, at
+		}
+	}
 	for {
 		// Eight bytes at a time while none needs a look: long bodies are
 		// most of an archive's bytes.
@@ -40,8 +56,8 @@ func (s *Scanner) str() (start, end int, esc, ok bool) {
 		switch c := b[i]; {
 		case c == '"':
 			s.i = i + 1
-			if problem != "" {
-				s.report(problemAt, problem)
+			if problem != noProblem {
+				s.strProblem(problem, problemAt)
 			}
 			return start, i, esc, true
 		case c == '\\':
@@ -54,31 +70,37 @@ func (s *Scanner) str() (start, end int, esc, ok bool) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				if i+6 <= len(b) && hex4(b[i+2:i+6]) >= 0 {
+				r := rune(-1)
+				if i+6 <= len(b) {
+					r = hex4(b[i+2 : i+6])
+				}
+				switch {
+				case r < 0:
+					note(badUnicodeEscape, i)
+					i += 2
+				case r < 0xD800 || r >= 0xE000:
 					i += 6
-					continue
+				case r < 0xDC00 && i+12 <= len(b) && b[i+6] == '\\' && b[i+7] == 'u' && isLowSurrogate(hex4(b[i+8:i+12])):
+					i += 12
+				default:
+					// Text a destination cannot store; decoded, two
+					// different ones would both be U+FFFD.
+					note(loneSurrogate, i)
+					i += 6
 				}
-				if problem == "" {
-					problem, problemAt = fmt.Sprintf("bad escape \\u at byte %d: want four hex digits", i), i
-				}
-				i += 2
 			default:
-				if problem == "" {
-					problem, problemAt = fmt.Sprintf("bad escape %q at byte %d", b[i:i+2], i), i
-				}
+				note(badEscape, i)
 				i++
 			}
 		case c < 0x20:
-			if problem == "" {
-				problem, problemAt = fmt.Sprintf("raw control character U+%04X at byte %d; JSON wants it escaped", c, i), i
-			}
+			note(rawControl, i)
 			i++
 		default:
 			j := i + 1
 			for j < len(b) && b[j] >= 0x80 {
 				j++
 			}
-			if !utf8.Valid(b[i:j]) && problem == "" {
+			if !utf8.Valid(b[i:j]) {
 				bad := i
 				for bad < j {
 					r, size := utf8.DecodeRune(b[bad:j])
@@ -87,12 +109,32 @@ func (s *Scanner) str() (start, end int, esc, ok bool) {
 					}
 					bad += size
 				}
-				problem, problemAt = fmt.Sprintf("invalid UTF-8 at byte %d", bad), bad
+				note(invalidUTF8, bad)
 			}
 			i = j
 		}
 	}
 }
+
+// strProblem reports the first problem str found in a string.
+func (s *Scanner) strProblem(problem, at int) {
+	s.report(at, func() string {
+		b := s.b
+		switch problem {
+		case badUnicodeEscape:
+			return fmt.Sprintf("bad escape \\u at byte %d: want four hex digits", at)
+		case badEscape:
+			return fmt.Sprintf("bad escape %q at byte %d", b[at:at+2], at)
+		case rawControl:
+			return fmt.Sprintf("raw control character U+%04X at byte %d; JSON wants it escaped", b[at], at)
+		case loneSurrogate:
+			return fmt.Sprintf("unpaired surrogate %s at byte %d; want a high surrogate \\ud800-\\udbff followed by a low one \\udc00-\\udfff", b[at:at+6], at)
+		}
+		return fmt.Sprintf("invalid UTF-8 at byte %d", at)
+	})
+}
+
+func isLowSurrogate(r rune) bool { return 0xDC00 <= r && r < 0xE000 }
 
 // plainWord reports whether eight bytes are all plain: none below
 // 0x20, none a quote or a backslash, none past ASCII. It may say no to a
@@ -122,8 +164,11 @@ func hex4(h []byte) rune {
 	return r
 }
 
-// unquote appends the text of a string's content raw (escapes decoded; a
-// lone surrogate becomes U+FFFD, as encoding/json has it) to dst.
+// unquote appends the text of a string's content raw to dst, escapes
+// decoded. A lone surrogate, a violation of its own, is written as its
+// three bytes in the generalized UTF-8 of WTF-8, not as U+FFFD as
+// encoding/json has it: two emails that differ only in a lone surrogate
+// must stay two emails.
 func unquote(dst, raw []byte) []byte {
 	for i := 0; i < len(raw); {
 		c := raw[i]
@@ -158,7 +203,8 @@ func unquote(dst, raw []byte) []byte {
 				}
 			}
 			if 0xD800 <= r && r < 0xE000 {
-				r = utf8.RuneError
+				dst = append(dst, byte(0xE0|r>>12), byte(0x80|r>>6&0x3F), byte(0x80|r&0x3F))
+				continue
 			}
 			dst = utf8.AppendRune(dst, r)
 			continue

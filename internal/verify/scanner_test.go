@@ -10,92 +10,112 @@ import (
 	vt "github.com/migrate-tool/migrate/internal/verify/verifytest"
 )
 
+// scanned is an object as the tests compare it.
+type scanned struct {
+	array, idx int
+	id         int64
+	ref        [2]int64
+	email      string // as written, cut short
+}
+
 // scanJSON runs a Scanner over one file's JSON and returns its violations
-// in file order and the records it kept.
-func scanJSON(t *testing.T, data string) ([]string, *records, bool) {
+// in file order, the objects it passed on, and its result.
+func scanJSON(t *testing.T, s *Scanner, data string) ([]string, []scanned, scanResult) {
 	t.Helper()
-	s := Scanner{Now: vt.Now.Unix()}
-	e := &entry{data: []byte(data)}
-	s.scan(e)
+	var objs []scanned
+	emit := func(b *batch) *batch {
+		if b == nil {
+			return &batch{}
+		}
+		for _, o := range b.objs {
+			email := ""
+			if !o.email.empty() {
+				email = string(b.text[o.textOff : o.textOff+uint32(o.textLen)])
+			}
+			objs = append(objs, scanned{int(o.array), int(o.idx), o.id, o.ref, email})
+		}
+		b.objs, b.text = b.objs[:0], b.text[:0]
+		return b
+	}
+	res := s.scan([]byte(data), MaxPrinted, emit)
 	var bad []string
-	for _, v := range e.bad {
+	for _, v := range res.bad {
 		bad = append(bad, v.text)
 	}
-	return bad, e.records, s.failed
+	if res.count != len(bad) {
+		t.Errorf("%d violations counted, %d kept", res.count, len(bad))
+	}
+	return bad, objs, res
 }
 
 func TestScanner(t *testing.T) {
 	tests := []struct {
 		name   string
 		json   string
-		bad    []string // in report order
-		recs   records
+		bad    []string // in file order
+		objs   []scanned
 		broken bool
 	}{
-		{"clean", vt.CleanBatch, nil, records{
-			tickets:  []ticketRecord{{id: 1, requester: 5}},
-			comments: []commentRecord{{id: 10, ticket: 1, author: 5}},
-			users:    []userRecord{{id: 5, email: "ann@example.com"}},
+		{"clean", vt.CleanBatch, nil, []scanned{
+			{array: inTickets, id: 1, ref: [2]int64{5}},
+			{array: inComments, id: 10, ref: [2]int64{1, 5}},
+			{array: inUsers, id: 5, email: "ann@example.com"},
 		}, false},
-		{"escaped email and key", vt.Batch(nil, nil, []string{`{"name":"A","\u0069d":7,"email":"\u0041nn@example.com"}`}), nil, records{
-			users: []userRecord{{id: 7, email: "Ann@example.com"}},
+		{"escaped email and key", vt.Batch(nil, nil, []string{vt.User(6, ""), `{"name":"A","\u0069d":7,"email":"\u0041nn@example.com"}`}), nil, []scanned{
+			{array: inUsers, id: 6},
+			{array: inUsers, idx: 1, id: 7, email: "Ann@example.com"},
 		}, false},
-		{"invalid ids are kept as 0", vt.Batch([]string{`{"created_at":"2021-01-01T10:00:00Z","requester_id":"5","id":-1}`}, nil, nil), []string{
+		{"invalid ids are 0, objects without any are left out", vt.Batch([]string{`{"created_at":"2021-01-01T10:00:00Z","requester_id":"5","id":-1}`, vt.Ticket(2, 5)}, nil, nil), []string{
 			`data.tickets.data[0].requester_id: is the string "5"; want an integer id from 1 to 9223372036854775807`,
 			`data.tickets.data[0].id: is -1; want an integer id from 1 to 9223372036854775807`,
-		}, records{tickets: []ticketRecord{{}}}, false},
+		}, []scanned{{array: inTickets, idx: 1, id: 2, ref: [2]int64{5}}}, false},
 		{"missing keys after the inner violations", `{"data":{"tickets":{"data":[{"id":1.5}]}}}`, []string{
-			"data.tickets.data[0].id: is 1.5; want an integer id from 1 to 9223372036854775807",
-			"data.tickets.data[0]: missing key created_at; a ticket has exactly the keys created_at, requester_id, id, in that order",
-			"data.tickets.data[0]: missing key requester_id; a ticket has exactly the keys created_at, requester_id, id, in that order",
 			"data.tickets: missing key comments; want exactly the keys data, comments, users, organizations, in that order",
 			"data.tickets: missing key users; want exactly the keys data, comments, users, organizations, in that order",
 			"data.tickets: missing key organizations; want exactly the keys data, comments, users, organizations, in that order",
-		}, records{tickets: []ticketRecord{{}}}, false},
+			"data.tickets.data[0]: missing key created_at; a ticket has exactly the keys created_at, requester_id, id, in that order",
+			"data.tickets.data[0]: missing key requester_id; a ticket has exactly the keys created_at, requester_id, id, in that order",
+			"data.tickets.data[0].id: is 1.5; want an integer id from 1 to 9223372036854775807",
+		}, nil, false},
 		{"syntax error ends the scan", `{"data":{"tickets":{"data":[{"id":1}` + "\n" + `,]`, []string{
 			"data.tickets.data[0]: missing key created_at; a ticket has exactly the keys created_at, requester_id, id, in that order",
 			"data.tickets.data[0]: missing key requester_id; a ticket has exactly the keys created_at, requester_id, id, in that order",
 			"data.tickets.data[1]: invalid JSON at line 2, column 2 (byte 38): want a value, found ']'; the rest of the file is not checked",
-		}, records{tickets: []ticketRecord{{id: 1}, {}}}, true},
+		}, []scanned{{array: inTickets, id: 1}}, true},
 		{"deep nesting", `{"x":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`, []string{
 			"x: unexpected key; want exactly the keys data, in that order",
 			"x: invalid JSON at line 1, column 519 (byte 518): values nested more than 512 deep; the rest of the file is not checked",
-		}, records{}, true},
+		}, nil, true},
 	}
+	var s Scanner
+	s.Now = vt.Now.Unix()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			bad, recs, broken := scanJSON(t, tt.json)
+			bad, objs, res := scanJSON(t, &s, tt.json)
 			if !reflect.DeepEqual(bad, tt.bad) {
 				t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(bad, "\n"), strings.Join(tt.bad, "\n"))
 			}
-			if broken != tt.broken {
-				t.Errorf("broken %v, want %v", broken, tt.broken)
+			if res.broken != tt.broken {
+				t.Errorf("broken %v, want %v", res.broken, tt.broken)
 			}
-			if len(recs.tickets)+len(tt.recs.tickets) > 0 && !reflect.DeepEqual(recs.tickets, tt.recs.tickets) ||
-				len(recs.comments)+len(tt.recs.comments) > 0 && !reflect.DeepEqual(recs.comments, tt.recs.comments) ||
-				len(recs.users)+len(tt.recs.users) > 0 && !reflect.DeepEqual(recs.users, tt.recs.users) {
-				t.Errorf("records %+v, want %+v", *recs, tt.recs)
+			if !reflect.DeepEqual(objs, tt.objs) {
+				t.Errorf("objects %+v, want %+v", objs, tt.objs)
 			}
 		})
 	}
 }
 
 // TestScannerReuse checks that a Scanner keeps nothing of one file in the
-// next: records, the newest created_at, a syntax error.
+// next: objects, the newest created_at, a syntax error.
 func TestScannerReuse(t *testing.T) {
 	s := Scanner{Now: vt.Now.Unix()}
-	first := &entry{data: []byte(`{"data":{"tickets":{"data":[` + vt.Ticket(1, 5) + `,{`)}
-	s.scan(first)
-	if !s.failed || len(first.tickets) != 2 {
-		t.Fatalf("first file: failed %v, %d tickets", s.failed, len(first.tickets))
+	_, objs, res := scanJSON(t, &s, `{"data":{"tickets":{"data":[`+vt.Ticket(1, 5)+`,{`)
+	if !res.broken || len(objs) != 1 || res.newest == -1 {
+		t.Fatalf("first file: %+v, %+v", res, objs)
 	}
-	second := &entry{data: []byte(vt.Batch(nil, nil, []string{vt.User(9, "")}))}
-	s.scan(second)
-	if s.failed || s.newest != -1 || len(second.tickets) != 0 || len(second.bad) != 0 || !reflect.DeepEqual(second.users, []userRecord{{id: 9}}) {
-		t.Errorf("second file: failed %v, newest %d, records %+v, violations %v", s.failed, s.newest, *second.records, second.bad)
-	}
-	if first.tickets[0] != (ticketRecord{id: 1, requester: 5}) {
-		t.Errorf("the first file's records changed: %+v", first.tickets)
+	bad, objs, res := scanJSON(t, &s, vt.Batch(nil, nil, []string{vt.User(9, "")}))
+	if res.broken || res.newest != -1 || len(bad) != 0 || !reflect.DeepEqual(objs, []scanned{{array: inUsers, id: 9}}) {
+		t.Errorf("second file: %+v, %+v, %v", res, objs, bad)
 	}
 }
 
@@ -106,9 +126,12 @@ func TestUnquote(t *testing.T) {
 		{`\b\f\n\r\t`, "\b\f\n\r\t"},
 		{`\u0041\u00e9\u65e5`, "Aé日"},
 		{`\ud83d\ude00`, "😀"},
-		{`\ud83d`, "\ufffd"},
-		{`\ude00x`, "\ufffdx"},
-		{`\ud83dx`, "\ufffdx"},
+		// Lone surrogates are written as WTF-8, so that two different
+		// ones stay different.
+		{`\ud83d`, "\xed\xa0\xbd"},
+		{`\ude00x`, "\xed\xb8\x80x"},
+		{`\ud83dx`, "\xed\xa0\xbdx"},
+		{`\ud83d\ud83d`, "\xed\xa0\xbd\xed\xa0\xbd"},
 	}
 	for _, tt := range tests {
 		if got := string(unquote(nil, []byte(tt.raw))); got != tt.want {
@@ -164,12 +187,13 @@ func TestPlainWord(t *testing.T) {
 func BenchmarkScan(b *testing.B) {
 	data := []byte(vt.Generated(0, 1, 1))
 	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
 	s := Scanner{Now: vt.Now.Unix()}
+	out := &batch{}
+	emit := func(*batch) *batch { out.objs, out.text = out.objs[:0], out.text[:0]; return out }
 	for b.Loop() {
-		e := &entry{data: data}
-		s.scan(e)
-		if len(e.bad) > 0 {
-			b.Fatal(e.bad)
+		if res := s.scan(data, MaxPrinted, emit); res.count > 0 {
+			b.Fatal(res.bad)
 		}
 	}
 }

@@ -125,25 +125,30 @@ func (s *Scanner) path() string {
 		b.WriteString(strconv.Itoa(a.idx))
 		b.WriteByte(']')
 	}
-	key := ""
+	key, long := "", false
 	switch {
 	case a.key >= 0:
 		key = a.kind.keys[a.key]
 	case a.key == oddKey:
-		key = s.oddKey
+		key, long = string(s.oddKey), s.oddLong
 	default:
 		return b.String()
 	}
-	if plainKey(key) && key != "" {
+	if plainKey(key) && key != "" && !long {
 		if b.Len() > 0 {
 			b.WriteByte('.')
 		}
 		b.WriteString(key)
-	} else {
-		b.WriteByte('[')
-		b.WriteString(strconv.Quote(key))
-		b.WriteByte(']')
+		return b.String()
 	}
+	// A key the schema lacks is the archive's own text: quoted, so that it
+	// cannot forge a line or reach the terminal.
+	b.WriteByte('[')
+	b.WriteString(strconv.Quote(key))
+	if long {
+		b.WriteString("...")
+	}
+	b.WriteByte(']')
 	return b.String()
 }
 

@@ -19,7 +19,8 @@ func (s *Scanner) id(ki int) bool {
 		return false
 	}
 	if !isID {
-		s.report(start, fmt.Sprintf("is %s; %s", s.b[start:s.i], idRange))
+		// A number's bytes are digits, signs, dots and exponents only.
+		s.report(start, func() string { return fmt.Sprintf("is %s; %s", preview(s.b[start:s.i]), idRange) })
 		return true
 	}
 	s.rec.vals[ki] = v
@@ -119,14 +120,18 @@ func (s *Scanner) timestamp() bool {
 	if valid {
 		s.newest = max(s.newest, unix)
 	}
+	var problem string
 	switch {
 	case !valid:
-		s.report(start, fmt.Sprintf("%s is not a UTC time written 2006-01-02T15:04:05Z", preview(s.b[start:s.i])))
+		problem = "is not a UTC time written 2006-01-02T15:04:05Z"
 	case unix < 0:
-		s.report(start, fmt.Sprintf("%s is before 1970-01-01T00:00:00Z", preview(s.b[start:s.i])))
+		problem = "is before 1970-01-01T00:00:00Z"
 	case unix > s.Now:
-		s.report(start, fmt.Sprintf("%s is after the run started (%s)", preview(s.b[start:s.i]), formatTime(s.Now)))
+		problem = "is after the run started (" + formatTime(s.Now) + ")"
+	default:
+		return true
 	}
+	s.report(start, func() string { return preview(s.b[start:s.i]) + " " + problem })
 	return true
 }
 
@@ -135,7 +140,7 @@ func (s *Scanner) wrongType(start int, want string) bool {
 	if !s.skipValue(0) {
 		return false
 	}
-	s.report(start, fmt.Sprintf("is %s; %s", describe(s.b[start:s.i]), want))
+	s.report(start, func() string { return fmt.Sprintf("is %s; %s", describe(s.b[start:s.i]), want) })
 	return true
 }
 
@@ -186,7 +191,7 @@ func (s *Scanner) skipObject(depth int) bool {
 		s.i++
 		return true
 	}
-	for {
+	for s.going() {
 		s.ws()
 		if s.peek() != '"' {
 			return s.syntax("want a key string, found " + s.found())
@@ -214,6 +219,7 @@ func (s *Scanner) skipObject(depth int) bool {
 			return s.syntax("want ',' or '}' after a value in an object, found " + s.found())
 		}
 	}
+	return false
 }
 
 func (s *Scanner) skipArray(depth int) bool {
@@ -223,7 +229,7 @@ func (s *Scanner) skipArray(depth int) bool {
 		s.i++
 		return true
 	}
-	for {
+	for s.going() {
 		s.ws()
 		if !s.skipValue(depth + 1) {
 			return false
@@ -239,4 +245,5 @@ func (s *Scanner) skipArray(depth int) bool {
 			return s.syntax("want ',' or ']' after a value in an array, found " + s.found())
 		}
 	}
+	return false
 }
