@@ -49,26 +49,23 @@ func Verify(ctx context.Context, env *Env, _ *Memo) (report.Counts, error) {
 		cfg.SourceDateEpoch = time.Unix(epoch, 0)
 	}
 
-	f, err := os.Open(archive)
+	f, size, err := openArchive(archive)
 	if err != nil {
-		return nil, fail.Usagef("cannot read the archive %s: %w; run the build step first (--steps build) or name the archive with --out", archive, errors.Unwrap(err))
+		return nil, err
 	}
 	defer f.Close()
-	if env.Progress != nil {
-		size := int64(-1)
-		if st, err := f.Stat(); err == nil {
-			size = st.Size()
-		}
-		task := env.Progress.Start("verify", "bytes", size)
-		defer task.Done()
-		cfg.Progress = task.Add
-	}
+	task := env.Progress.Start("verify", "bytes", size)
+	defer task.Done()
+	cfg.Progress = task.Add
 	res, err := verify.Archive(ctx, f, cfg)
 	switch {
 	case errors.Is(err, verify.ErrNotGzip):
 		return nil, fail.Usagef("%w: run the build step to write it, or name the right file with --out", err)
+	case err != nil && ctx.Err() != nil:
+		// It wraps context.Cause(ctx): a signal keeps its exit status.
+		return nil, err
 	case err != nil:
-		return nil, fail.Failf("%v", err)
+		return nil, fail.Failf("%w", err)
 	}
 
 	counts := report.Counts{{"violations", res.Violations}}
@@ -84,4 +81,32 @@ func Verify(ctx context.Context, env *Env, _ *Memo) (report.Counts, error) {
 		msg += " (references not checked: part of the archive could not be read)"
 	}
 	return counts, &fail.Error{Code: fail.Violations, Err: errors.New(msg)}
+}
+
+// openArchive opens the archive and returns its size. It must be a file:
+// a folder, a named pipe or a device given with --out is bad usage, said
+// before anything is read (opening a named pipe would wait for a writer).
+func openArchive(path string) (*os.File, int64, error) {
+	st, err := os.Stat(path)
+	if err == nil && !st.Mode().IsRegular() {
+		what := "not a regular file"
+		switch mode := st.Mode(); {
+		case mode.IsDir():
+			what = "a directory"
+		case mode&os.ModeNamedPipe != 0:
+			what = "a named pipe"
+		case mode&os.ModeDevice != 0:
+			what = "a device"
+		}
+		return nil, 0, fail.Usagef("the archive %s is %s, not a file: name the archive file with --out", path, what)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fail.Usagef("cannot read the archive %s: %w; run the build step first (--steps build) or name the archive with --out", path, errors.Unwrap(err))
+	}
+	size := int64(-1) // unknown
+	if st != nil {
+		size = st.Size()
+	}
+	return f, size, nil
 }

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/migrate-tool/migrate/internal/fail"
 	"github.com/migrate-tool/migrate/internal/report"
@@ -220,12 +224,52 @@ func TestVerifySourceDateEpoch(t *testing.T) {
 	}
 }
 
-func TestVerifyCancelled(t *testing.T) {
+// TestVerifyInterrupted checks that a signal's cancellation keeps its exit
+// status through the step (SPEC section 2): the engine's own test checks
+// that it stops within a second.
+func TestVerifyInterrupted(t *testing.T) {
 	dir := t.TempDir()
 	path := writeVerifyArchive(t, dir, []vt.Entry{vt.File("backup_tickets_1.json", vt.CleanBatch)})
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, _, err := runVerifyEnv(t, ctx, dir, path, "", nil); fail.Code(err) != fail.Failure {
-		t.Fatalf("error %v, want a failure", err)
+	for _, signal := range []string{"SIGINT", "SIGTERM"} {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cause := fail.Signal(signal)
+		cancel(cause)
+		_, counts, err := runVerifyEnv(t, ctx, dir, path, "", nil)
+		want := map[string]int{"SIGINT": fail.Interrupted, "SIGTERM": fail.Terminated}[signal]
+		if !errors.Is(err, cause) || fail.Code(err) != want || counts != nil {
+			t.Errorf("%s: error %v (exit status %d), counts %v; want one wrapping %v, exit status %d", signal, err, fail.Code(err), counts, cause, want)
+		}
+	}
+}
+
+// TestVerifyOutNotAFile checks that --out naming a folder, a named pipe or
+// a device is bad usage, said at once: a named pipe would make verify wait
+// for a writer.
+func TestVerifyOutNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct{ path, want string }{
+		{dir, "is a directory, not a file: name the archive file with --out"},
+	}
+	if runtime.GOOS != "windows" {
+		fifo := filepath.Join(dir, "pipe.tar.gz")
+		if err := exec.Command("mkfifo", fifo).Run(); err != nil {
+			t.Fatalf("mkfifo: %v", err)
+		}
+		tests = append(tests, struct{ path, want string }{fifo, "is a named pipe, not a file"}, struct{ path, want string }{os.DevNull, "is a device, not a file"})
+	}
+	for _, tt := range tests {
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := runVerify(t, dir, tt.path, "")
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if fail.Code(err) != fail.Usage || !strings.Contains(err.Error(), tt.path+" "+tt.want) {
+				t.Errorf("--out %s: error %v (exit status %d), want exit status 2 saying %q", tt.path, err, fail.Code(err), tt.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("--out %s: still running after 5 s", tt.path)
+		}
 	}
 }
