@@ -127,6 +127,7 @@ func Archive(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 	gz.Multistream(false)
 	c := newChecker(cfg, out)
 	if err := c.read(ctx, &input{gz: gz, rest: br}); err != nil {
+		c.out.Flush() // what was found before the interruption
 		return Result{}, err
 	}
 	partial := c.streamBroken || c.fileBroken

@@ -2,7 +2,9 @@ package verify
 
 import (
 	"encoding/binary"
+	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -196,4 +198,48 @@ func BenchmarkScan(b *testing.B) {
 			b.Fatal(res.bad)
 		}
 	}
+}
+
+// FuzzScan feeds the scanner any bytes: it must not panic, must count at
+// least the violations it keeps, keep them in file order, and pass on
+// objects with ids in range.
+func FuzzScan(f *testing.F) {
+	for _, seed := range []string{
+		vt.CleanBatch, vt.Generated(0, 1, 1), amplifier(10), `{"data":{"tickets":{"data":[{"id":1.5}]}}}`,
+		vt.Batch(nil, nil, []string{`{"name":"A","id":7,"email":"\ud800@x\u0041","` + "\x1b\u009b" + `":1}`}),
+		"\ufeff{}", `{"data":` + strings.Repeat("[", 600), `"\u12`, "{\"a\xff\":\"\x01\"}",
+	} {
+		f.Add([]byte(seed))
+	}
+	s := Scanner{Now: vt.Now.Unix()}
+	emit := func(b *batch) *batch {
+		if b == nil {
+			return &batch{}
+		}
+		for _, o := range b.objs {
+			if o.id < 0 || o.ref[0] < 0 || o.ref[1] < 0 || o.array > inUsers || int(o.textOff)+int(o.textLen) > len(b.text) {
+				panic(fmt.Sprintf("bad object %+v", o))
+			}
+		}
+		b.objs, b.text = b.objs[:0], b.text[:0]
+		return b
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res := s.scan(data, 5, emit)
+		if res.count < len(res.bad) || len(res.bad) > 5 {
+			t.Fatalf("%d violations counted, %d kept", res.count, len(res.bad))
+		}
+		for i := 1; i < len(res.bad); i++ {
+			if res.bad[i].less(res.bad[i-1]) {
+				t.Fatalf("violations out of order: %+v", res.bad)
+			}
+		}
+		for _, v := range res.bad {
+			for _, r := range v.text {
+				if !strconv.IsPrint(r) {
+					t.Fatalf("violation %q holds %U", v.text, r)
+				}
+			}
+		}
+	})
 }
