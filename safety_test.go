@@ -309,3 +309,34 @@ func TestWarnsOfAnEmptyTicketPlatformFile(t *testing.T) {
 		t.Errorf("the summary lacks the warning:\n%s", stdout.String())
 	}
 }
+
+// TestHalfPublishedSetIsFound is finding 5: a build killed between its
+// renames leaves an archive that report.json does not describe. verify
+// reports it (exit 4), and the next build replaces the whole set.
+func TestHalfPublishedSetIsFound(t *testing.T) {
+	work, other := t.TempDir(), t.TempDir()
+	for _, dir := range []string{work, other} {
+		batch := "100"
+		if dir == other {
+			batch = "7" // another archive from the same data
+		}
+		if _, _, err := runArgs(t, dir, "--steps", "chat-users,merge-users,build", "--batch-size", batch, "--quiet"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The new archive reached its name, the report of its build did not.
+	newer, err := os.ReadFile(filepath.Join(other, workspace.ArchiveFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, workspace.ArchiveFile), newer, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runArgs(t, work, "--steps", "verify", "--quiet")
+	if fail.Code(err) != fail.Violations || !strings.Contains(out, "report.json recorded") || !strings.Contains(out, "run build again") {
+		t.Fatalf("verify of a half-published set: %v (status %d)\n%s", err, fail.Code(err), out)
+	}
+	if _, _, err := runArgs(t, work, "--steps", "build,verify", "--quiet"); err != nil {
+		t.Fatalf("the next build did not replace the set: %v", err)
+	}
+}

@@ -54,7 +54,9 @@ func runVerifyEnv(t testing.TB, ctx context.Context, dir, path, tpCSV string, va
 	env := &Env{Opt: DefaultOptions(), Stdout: &out, Stderr: &bytes.Buffer{}, Now: vt.Now, Getenv: func(k string) string { return vars[k] }}
 	env.Opt.WorkDir = dir
 	env.Opt.Out = path
-	counts, err := Verify(ctx, env, &Memo{})
+	rec := &report.Step{}
+	err := Verify(ctx, env, &Memo{}, rec)
+	counts := rec.Counts
 	return out.String(), counts, err
 }
 

@@ -220,3 +220,23 @@ func parseInt(b []byte) (n int64, rest []byte, ok bool) {
 	}
 	return n, b[i:], true
 }
+
+// UsersBefore returns the destination ids of the users that the runs of
+// lineage before run wrote: those a later archive of the lineage may name
+// without holding them.
+func (s *DB) UsersBefore(lineage, run int64) (map[int64]bool, error) {
+	users := map[int64]bool{}
+	err := s.each(`SELECT u.id FROM users AS u JOIN runs AS r ON r.id = u.run_id WHERE r.lineage = ? AND r.id < ?`,
+		[]any{lineage, run}, func(r *sql.Rows) error {
+			var id int64
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			users[id] = true
+			return nil
+		})
+	if err != nil {
+		return nil, fail.Failf("cannot read %s: %w", s.path, err)
+	}
+	return users, nil
+}
