@@ -16,9 +16,11 @@ test:
 demo:
 	$(GO) run . --demo
 
-# Seed-scale figures: wall time, CPU, peak RSS, rows/s, per step; then the Go benchmarks.
+# Figures at a scale (default the seed's 2.5M rows): wall time, CPU, peak
+# RSS, rows/s, per step, the whole pipeline and a delta run; then the Go
+# benchmarks. make bench ROWS=25000000 for the large runs (cached in .bench/).
 bench:
-	$(GO) run ./fixtures/bench
+	$(GO) run ./fixtures/bench -rows $(or $(ROWS),2500000)
 
 # Each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m).
 fuzz:
@@ -30,10 +32,9 @@ fuzz:
 	done
 
 # A realistic data set at any scale: make gen ROWS=2500000 OUT=.bench/data
-ROWS ?= 100000
 OUT ?= .gen
 gen:
-	$(GO) run ./fixtures/gen -rows $(ROWS) -out $(OUT)
+	$(GO) run ./fixtures/gen -rows $(or $(ROWS),100000) -out $(OUT)
 
 clean:
 	rm -rf bin demo-out .gen
