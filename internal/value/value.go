@@ -9,6 +9,8 @@
 package value
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"time"
@@ -170,6 +172,73 @@ func ParseBool(s string) (v bool, ok bool) {
 	return false, false
 }
 
+// Bools reads COMMENT_PUBLIC: ParseBool's words, then the words added with
+// --true-values and --false-values (or true_values and false_values in a
+// mapping), which match in any case (Unicode simple folding, as
+// strings.EqualFold). The zero Bools reads ParseBool's words only.
+type Bools struct {
+	trues, falses []string
+}
+
+// ErrBoolWord is wrapped by the error of NewBools.
+var ErrBoolWord = errors.New("a word cannot be both true and false")
+
+// NewBools adds words to the boolean lists. A word given as both true and
+// false, or as the opposite of a built-in word ("no" as true), is an error
+// wrapping ErrBoolWord: which one a value means would be a guess.
+func NewBools(trues, falses []string) (Bools, error) {
+	var b Bools
+	add := func(words []string, value bool, dst *[]string, other []string) error {
+		for _, w := range words {
+			w = TrimSpace(w)
+			if w == "" {
+				continue
+			}
+			if v, ok := ParseBool(w); ok {
+				if v != value {
+					return fmt.Errorf("%w: %q already reads as %v", ErrBoolWord, w, v)
+				}
+				continue
+			}
+			for _, o := range other {
+				if strings.EqualFold(o, w) {
+					return fmt.Errorf("%w: %q is in both --true-values and --false-values", ErrBoolWord, w)
+				}
+			}
+			*dst = append(*dst, w)
+		}
+		return nil
+	}
+	if err := add(trues, true, &b.trues, falses); err != nil {
+		return Bools{}, err
+	}
+	if err := add(falses, false, &b.falses, trues); err != nil {
+		return Bools{}, err
+	}
+	return b, nil
+}
+
+// Parse reads a boolean; s is trimmed and not null.
+func (b Bools) Parse(s string) (v bool, ok bool) {
+	if v, ok := ParseBool(s); ok {
+		return v, true
+	}
+	for _, w := range b.trues {
+		if strings.EqualFold(s, w) {
+			return true, true
+		}
+	}
+	for _, w := range b.falses {
+		if strings.EqualFold(s, w) {
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// Words lists the added words, for report.json and the inspect proposal.
+func (b Bools) Words() (trues, falses []string) { return b.trues, b.falses }
+
 // equalFoldASCII reports whether s equals the lower-case ASCII lower when
 // ASCII letters of s are lowercased.
 func equalFoldASCII(s, lower string) bool {
@@ -196,6 +265,9 @@ type TimeParser struct {
 	// Now is the moment the run started: later times are invalid. The zero
 	// Now makes every time after January 1, year 1 invalid, so set it.
 	Now time.Time
+	// Layouts are the --timestamp-format patterns, tried in order before
+	// the built-in forms; nil tries only the built-in ones.
+	Layouts []*Layout
 }
 
 // msThreshold is where an all-digit timestamp stops being seconds and becomes
@@ -209,11 +281,23 @@ const msThreshold = 100000000000
 //	2006-01-02                           (midnight in Loc)
 //	1136214245 or 1136214245000          (Unix seconds, or milliseconds from 100000000000 up)
 //
-// where zone is Z, z, +07:00, -07:00, +0700, -0700 or " UTC". Out-of-range
+// where zone is Z, z, +07:00, -07:00, +0700, -0700, +07 or -07, optionally
+// after one space, or one space and UTC or GMT in any case; and, tried first,
+// the layouts of --timestamp-format (see Layout). Out-of-range
 // fields (second 60 included), zones beyond ±23:59, times before 1970-01-01Z
 // and times after Now (with their fraction: 1969-12-31T23:59:59.5Z is before)
 // are invalid. A wall time without zone is read in Loc as time.Date reads it.
 func (p *TimeParser) Parse(s string) (int64, bool) {
+	if len(p.Layouts) > 0 {
+		if v, ok, read := p.parseLayouts(s); read {
+			return v, ok
+		}
+	}
+	return p.parseBuiltin(s)
+}
+
+// parseBuiltin reads the forms SPEC section 3 lists, without the layouts.
+func (p *TimeParser) parseBuiltin(s string) (int64, bool) {
 	if len(s) < 10 || s[4] != '-' {
 		// An all-digit string has a digit at 4; anything else fails here.
 		return p.parseUnix(s)
@@ -273,28 +357,51 @@ func (p *TimeParser) Parse(s string) (int64, bool) {
 	switch {
 	case zone == "":
 		return p.wall(year, month, day, hour, minute, sec, nsec, extra)
-	case zone == "Z" || zone == "z" || zone == " UTC":
+	case zone == "Z" || zone == "z":
 		return p.check(civilSeconds(year, month, day, hour, minute, sec), nsec, extra)
-	case zone[0] == '+' || zone[0] == '-':
-		var zh, zm int
-		switch {
-		case len(zone) == 6 && zone[3] == ':':
-			zh, zm = digits2(zone[1:3]), digits2(zone[4:6])
-		case len(zone) == 5:
-			zh, zm = digits2(zone[1:3]), digits2(zone[3:5])
-		default:
-			return 0, false
-		}
-		if zh < 0 || zh > 23 || zm < 0 || zm > 59 {
-			return 0, false
-		}
-		offset := int64(zh*3600 + zm*60)
-		if zone[0] == '-' {
-			offset = -offset
-		}
-		return p.check(civilSeconds(year, month, day, hour, minute, sec)-offset, nsec, extra)
 	}
-	return 0, false
+	offset, ok := parseZone(zone)
+	if !ok {
+		return 0, false
+	}
+	return p.check(civilSeconds(year, month, day, hour, minute, sec)-offset, nsec, extra)
+}
+
+// parseZone reads the zone after a time, other than "" and "Z": Z, z,
+// +07:00, -07:00, +0700, -0700, +07 or -07 (as PostgreSQL writes +00),
+// optionally after one space, or one space and UTC or GMT in any case. It
+// returns the zone's offset east of UTC in seconds.
+func parseZone(zone string) (offset int64, ok bool) {
+	if zone[0] == ' ' {
+		zone = zone[1:]
+		if equalFoldASCII(zone, "utc") || equalFoldASCII(zone, "gmt") {
+			return 0, true
+		}
+	}
+	if zone == "Z" || zone == "z" {
+		return 0, true
+	}
+	if len(zone) < 3 || zone[0] != '+' && zone[0] != '-' {
+		return 0, false
+	}
+	zh, zm := digits2(zone[1:3]), 0
+	switch {
+	case len(zone) == 3:
+	case len(zone) == 6 && zone[3] == ':':
+		zm = digits2(zone[4:6])
+	case len(zone) == 5:
+		zm = digits2(zone[3:5])
+	default:
+		return 0, false
+	}
+	if zh < 0 || zh > 23 || zm < 0 || zm > 59 {
+		return 0, false
+	}
+	offset = int64(zh*3600 + zm*60)
+	if zone[0] == '-' {
+		offset = -offset
+	}
+	return offset, true
 }
 
 // parseUnix reads the all-digit form: seconds, or milliseconds from
