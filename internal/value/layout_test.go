@@ -17,11 +17,11 @@ func TestCompileLayout(t *testing.T) {
 		{"%A %B %e %Y", true},
 		{"%Y %j", true},
 		{"100%% %Y", true},
-		{"%H:%M", false},         // no year
-		{"%Y-%m-%d %s", false},   // %s is not in the list
-		{"%Y-%m-%dT%T", false},   // composites are not either
-		{"%Y-%m-%d %", false},    // a lone %
-		{"", false},              // no year
+		{"%H:%M", false},       // no year
+		{"%Y-%m-%d %s", false}, // %s is not in the list
+		{"%Y-%m-%dT%T", false}, // composites are not either
+		{"%Y-%m-%d %", false},  // a lone %
+		{"", false},            // no year
 		{"%Y-%m-%d %H:%M:%c", false},
 	} {
 		_, err := CompileLayout(tt.pattern)

@@ -619,7 +619,11 @@ func TestNoAllocations(t *testing.T) {
 		{"Parse", func() { v, _ := p.Parse("2021-03-04T05:06:07.123+02:00"); sink += int(v) }},
 		{"Parse in zone", func() { v, _ := pNY.Parse("2021-03-04 05:06:07"); sink += int(v) }},
 		{"Parse ms", func() { v, _ := p.Parse("1609459200999"); sink += int(v) }},
-		{"Parse +00 GMT", func() { v, _ := p.Parse("2021-03-04 05:06:07+00"); v2, _ := p.Parse("2021-03-04 05:06:07 gmt"); sink += int(v + v2) }},
+		{"Parse +00 GMT", func() {
+			v, _ := p.Parse("2021-03-04 05:06:07+00")
+			v2, _ := p.Parse("2021-03-04 05:06:07 gmt")
+			sink += int(v + v2)
+		}},
 		{"Parse layout", func() { v, _ := pUS.Parse("12/31/2021 10:00 PM"); sink += int(v) }},
 		{"Parse layout, then built-in", func() { v, _ := pUS.Parse("2021-03-04T05:06:07Z"); sink += int(v) }},
 		{"Bools", func() { v, _ := bools.Parse("Note"); sink += b2i(v) }},
