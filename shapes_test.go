@@ -224,7 +224,7 @@ func exportShapes() []exportShape {
 				"BODY=message_body,COMMENT_PUBLIC=is_public,COMMENT_CREATED_AT=sent_at,TICKET_CREATED_AT=conversation_created_at,TICKET_REQUESTER_ID=requester_id"}},
 		{name: "--columns wins over the file pair by pair", shape: renamed,
 			mapping: "columns:\n  CONVERSATION_ID: conversation_id\n  BODY: nope\n  COMMENT_PART_ID: message_id\n",
-			args: []string{"--columns", "BODY=message_body,AUTHOR_ID=author_id,NAME=author_name,EMAIL=author_email,COMMENT_PUBLIC=is_public,COMMENT_CREATED_AT=sent_at,TICKET_CREATED_AT=conversation_created_at,TICKET_REQUESTER_ID=requester_id"}},
+			args:    []string{"--columns", "BODY=message_body,AUTHOR_ID=author_id,NAME=author_name,EMAIL=author_email,COMMENT_PUBLIC=is_public,COMMENT_CREATED_AT=sent_at,TICKET_CREATED_AT=conversation_created_at,TICKET_REQUESTER_ID=requester_id"}},
 		{name: "header names in other case and spaced", shape: func(t exportTable) exportTable {
 			return t.rename(map[string]string{"BODY": "  body ", "NAME": "Name"})
 		}},
@@ -244,7 +244,9 @@ func exportShapes() []exportShape {
 			return t.timestamps(func(tm time.Time) string { return tm.Format("2006-01-02 15:04:05") + "+00" })
 		}},
 		{name: "+HH offsets", shape: func(t exportTable) exportTable {
-			return t.timestamps(func(tm time.Time) string { return tm.In(time.FixedZone("", -5*3600)).Format("2006-01-02 15:04:05.000") + "-05" })
+			return t.timestamps(func(tm time.Time) string {
+				return tm.In(time.FixedZone("", -5*3600)).Format("2006-01-02 15:04:05.000") + "-05"
+			})
 		}},
 		{name: "zone after a space", shape: func(t exportTable) exportTable {
 			return t.timestamps(func(tm time.Time) string { return tm.In(time.FixedZone("", 5400)).Format("2006-01-02T15:04:05 -07:00") })
