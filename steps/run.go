@@ -74,6 +74,7 @@ var Pipeline = []Step{
 	mergeUsersStep,
 	buildStep,
 	verifyStep,
+	inspectStep,
 }
 
 // Select resolves a --steps value ("all" or a comma list) to steps in

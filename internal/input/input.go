@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -258,5 +259,9 @@ func (f Format) String() string {
 	if f.Compression != None {
 		s = f.Compression.String() + "-compressed " + s
 	}
-	return fmt.Sprintf("%s, %s-separated", s, DelimiterName(f.Delimiter))
+	d := strconv.Quote(string(f.Delimiter))
+	if f.Delimiter == '\t' {
+		d = "tab"
+	}
+	return fmt.Sprintf("%s, %s-separated", s, d)
 }
