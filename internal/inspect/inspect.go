@@ -81,6 +81,9 @@ type Column struct {
 	// Unread are the values that do not parse, most frequent first (at
 	// most a few), for the comment.
 	Unread []string
+	// Passed says why a column found by a known name was not taken: its
+	// values are not what the column holds.
+	Passed string
 }
 
 // Share is the share of sampled values that parse, from 0 to 1.

@@ -104,6 +104,12 @@ func (p *Proposal) measure(s *sample, o Options) {
 		}
 		c.Unread = mostFrequent(unread, 3)
 	}
+	// A known name is a guess: "type" is Crisp's visibility but another
+	// export's anything. When most of its values are not visibility
+	// words, the column is not COMMENT_PUBLIC.
+	if c := &p.Columns[mapping.Public]; c.Export != "" && c.By != "mapping" && c.By != "seed name" && c.Share() < 0.5 {
+		*c = Column{Passed: fmt.Sprintf("%q (a %s) passed over: its values are not visibility words (%s)", c.Export, c.By, strings.Join(quoteAll(c.Unread), ", "))}
+	}
 }
 
 // column returns the non-null values of header index h.

@@ -68,6 +68,9 @@ func (p *Proposal) YAML() []byte {
 	for i, name := range mapping.Names {
 		c := &p.Columns[i]
 		if c.Export == "" {
+			if c.Passed != "" {
+				w("  # %s: %s\n", name, c.Passed)
+			}
 			if mapping.Required[i] {
 				w("  # %s: no column found; required: name the export's column here\n  # %s: \"...\"\n", name, name)
 			} else {
@@ -139,6 +142,8 @@ func (p *Proposal) WriteTable(w io.Writer, mappingPath string) {
 		switch {
 		case c.Export != "":
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, c.Export, c.By, percent(c.Share()), strings.Join(quoteAll(c.Samples), ", "))
+		case c.Passed != "":
+			fmt.Fprintf(tw, "%s\t-\tnot found\t\t%s\n", name, c.Passed)
 		case mapping.Required[i]:
 			fmt.Fprintf(tw, "%s\t-\tnot found\t\trequired\n", name)
 		default:
