@@ -161,3 +161,25 @@ func TestBools(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLayout compiles any pattern and reads any value with it: no panic,
+// and a time read is in range, the same as the built-in forms would check.
+func FuzzLayout(f *testing.F) {
+	f.Add("%m/%d/%Y %I:%M %p", "12/31/2021 10:00 PM")
+	f.Add("%d.%m.%y %H:%M:%S.%f %z", "31.12.21 22:00:00.5 +01:00")
+	f.Add("%a, %d %b %Y %H:%M:%S %Z", "Fri, 31 Dec 2021 22:00:00 GMT")
+	f.Add("%Y %j", "2020 366")
+	f.Fuzz(func(t *testing.T, pattern, v string) {
+		l, err := CompileLayout(pattern)
+		if err != nil {
+			if !errors.Is(err, ErrLayout) {
+				t.Fatalf("CompileLayout(%q): %v", pattern, err)
+			}
+			return
+		}
+		p := TimeParser{Now: testNow, Layouts: []*Layout{l}}
+		if got, ok := p.Parse(v); ok && (got < 0 || got > testNow.Unix()) {
+			t.Fatalf("Parse(%q) with %q = %d, out of range", v, pattern, got)
+		}
+	})
+}
