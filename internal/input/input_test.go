@@ -26,11 +26,11 @@ func TestSniffDelimiter(t *testing.T) {
 		{"a;b;c", ';', 3},
 		{"a|b|c", '|', 3},
 		{"a\tb\tc", '\t', 3},
-		{"a;b,c;d", ';', 3},          // most fields wins
-		{"a,b;c", ',', 2},            // a tie: "," first
-		{"a;b|c", ';', 2},            // a tie without ",": the list's order
-		{"abc", ',', 1},              // nothing splits it: ","
-		{`"a,b,c";d`, ';', 2},        // delimiters inside quotes do not count
+		{"a;b,c;d", ';', 3},           // most fields wins
+		{"a,b;c", ',', 2},             // a tie: "," first
+		{"a;b|c", ';', 2},             // a tie without ",": the list's order
+		{"abc", ',', 1},               // nothing splits it: ","
+		{`"a,b,c";d`, ';', 2},         // delimiters inside quotes do not count
 		{`"a ""x,y"" b"|c|d`, '|', 3}, // nor inside doubled quotes
 		{"", ',', 1},
 	} {
@@ -117,7 +117,6 @@ func TestDetectBOM(t *testing.T) {
 }
 
 const sampleText = "ID;NAME;BODY\n1;José;\"Ça va ; “oui”\n€\"\n"
-
 
 // TestOpen reads one text in every shape Open knows and checks the text,
 // the format it reports, and that a plain file is read without a second
@@ -207,7 +206,7 @@ func TestOpenDamaged(t *testing.T) {
 	flipped := bytes.Clone(gz.Bytes())
 	flipped[len(flipped)/2] ^= 0xff
 	for name, data := range map[string][]byte{
-		"gzip cut short":  gz.Bytes()[:gz.Len()-20],
+		"gzip cut short":   gz.Bytes()[:gz.Len()-20],
 		"gzip header only": gz.Bytes()[:5],
 		"gzip flipped":     flipped,
 		"zstd cut short":   zs.Bytes()[:zs.Len()/2],
