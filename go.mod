@@ -4,14 +4,10 @@ go 1.26.8
 
 require (
 	github.com/bytedance/sonic v1.15.5
+	github.com/goccy/go-yaml v1.19.2
 	github.com/schollz/progressbar/v3 v3.19.1
 	golang.org/x/term v0.48.0
-)
-
-require (
-	github.com/goccy/go-yaml v1.19.2 // indirect
-	github.com/itchyny/timefmt-go v0.1.9 // indirect
-	golang.org/x/text v0.44.0 // indirect
+	golang.org/x/text v0.44.0
 )
 
 require (
