@@ -106,7 +106,7 @@ func (m *messageSet) comment(s *Result, rec int, id int64, ticket int32, author,
 // has (later ones that disagree count ticket_fields_conflict); an absent
 // created_at is the earliest COMMENT_CREATED_AT of the conversation's valid
 // messages, an absent requester the AUTHOR_ID of its first valid message.
-func (m *messageSet) deriveFields(s *Result, o Options, t int32, p *parsedRecord) {
+func (m *messageSet) deriveFields(s *Result, o *Options, t int32, p *parsedRecord) {
 	for int(t) >= len(m.derived) {
 		m.derived = append(m.derived, derivedTicket{})
 	}

@@ -128,7 +128,7 @@ func (o Options) parse(ctx context.Context, r *frame.Reader, idx [numColumns]int
 }
 
 // parseValues reads the values of one well-formed record.
-func (o Options) parseValues(p *parsedRecord, raw []string) {
+func (o *Options) parseValues(p *parsedRecord, raw []string) {
 	nulls := o.Nulls
 	id := func(col int) (int64, bool) {
 		v := value.TrimSpace(raw[col])
@@ -194,7 +194,7 @@ func (o Options) parseValues(p *parsedRecord, raw []string) {
 
 // explain rejects p for reason, with what rejects.csv says of the value of
 // column col.
-func (o Options) explain(p *parsedRecord, reason Reason, col int, raw []string, why string) {
+func (o *Options) explain(p *parsedRecord, reason Reason, col int, raw []string, why string) {
 	p.reason = reason
 	if !o.Messages {
 		return
@@ -241,7 +241,7 @@ func malformedDetail(err error, got, want int) string {
 
 // checkUTF8 stops the read at the first byte that is not UTF-8, naming the
 // line, the column and the bytes (SPEC section 3).
-func (o Options) checkUTF8(fields []string, line int) error {
+func (o *Options) checkUTF8(fields []string, line int) error {
 	for f, v := range fields {
 		i := value.FirstInvalidUTF8(v)
 		if i < 0 {

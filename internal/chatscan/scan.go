@@ -215,7 +215,7 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 			return nil, b.err
 		}
 		for i := range b.recs {
-			s.apply(o, u, m, &b.recs[i])
+			s.apply(&o, u, m, &b.recs[i])
 		}
 		if task != nil {
 			task.Add(b.offset>>20 - lastMB)
@@ -244,7 +244,7 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 func (s *Result) Export() workspace.File { return s.file }
 
 // apply adds one parsed record to the users, tickets, comments and rejects.
-func (s *Result) apply(o Options, u *userGraph, m *messageSet, p *parsedRecord) {
+func (s *Result) apply(o *Options, u *userGraph, m *messageSet, p *parsedRecord) {
 	s.Records++
 	if p.malformed {
 		if o.Messages {

@@ -289,15 +289,12 @@ const msThreshold = 100000000000
 // are invalid. A wall time without zone is read in Loc as time.Date reads it.
 func (p *TimeParser) Parse(s string) (int64, bool) {
 	if len(p.Layouts) > 0 {
+		// Before the built-in forms, as SPEC section 3 says; a parser
+		// without layouts pays one length check.
 		if v, ok, read := p.parseLayouts(s); read {
 			return v, ok
 		}
 	}
-	return p.parseBuiltin(s)
-}
-
-// parseBuiltin reads the forms SPEC section 3 lists, without the layouts.
-func (p *TimeParser) parseBuiltin(s string) (int64, bool) {
 	if len(s) < 10 || s[4] != '-' {
 		// An all-digit string has a digit at 4; anything else fails here.
 		return p.parseUnix(s)
