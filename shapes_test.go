@@ -225,6 +225,9 @@ func exportShapes() []exportShape {
 		{name: "--columns wins over the file pair by pair", shape: renamed,
 			mapping: "columns:\n  CONVERSATION_ID: conversation_id\n  BODY: nope\n  COMMENT_PART_ID: message_id\n",
 			args:    []string{"--columns", "BODY=message_body,AUTHOR_ID=author_id,NAME=author_name,EMAIL=author_email,COMMENT_PUBLIC=is_public,COMMENT_CREATED_AT=sent_at,TICKET_CREATED_AT=conversation_created_at,TICKET_REQUESTER_ID=requester_id"}},
+		{name: "a flag given wins over the file", shape: same, delim: ';',
+			mapping: "delimiter: \"|\"\ntimezone: Mars/Olympus\nencoding: shift_jis\n",
+			args:    []string{"--delimiter", ";", "--timezone", "UTC", "--encoding", "auto"}},
 		{name: "header names in other case and spaced", shape: func(t exportTable) exportTable {
 			return t.rename(map[string]string{"BODY": "  body ", "NAME": "Name"})
 		}},
