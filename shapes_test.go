@@ -338,7 +338,7 @@ const shapeTicketUsers = "id,email\n1000,ann@example.com\n1001,someone@else.test
 // shapeResult is what one run wrote.
 type shapeResult struct {
 	archive, merged []byte
-	rejects         []string // record and reason of each row of rejects.csv
+	rejects         []string   // record and reason of each row of rejects.csv
 	rejectsRows     [][]string // rejects.csv without raw, the text as read
 	stderr          string
 }
