@@ -125,6 +125,9 @@ func Run(ctx context.Context, o Options) (*Proposal, error) {
 		}
 		p.Legacy = true
 	}
+	if s.invalid && !p.Legacy && format.Encoding == "utf-8" {
+		p.Problems = append(p.Problems, "encoding: the bytes are not UTF-8, but utf-8 was given: name the export's encoding (windows-1252 is the usual one of spreadsheet exports)")
+	}
 	p.Format, p.Records, p.Header = format, s.read, s.header
 	p.match(s.header, o.Columns)
 	p.measure(s, o)
