@@ -56,6 +56,8 @@ func Inspect(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error 
 		FalseValues:      o.FalseValues,
 		PublicDefault:    o.input.publicDefault,
 		LazyQuotes:       o.LazyQuotes,
+
+		ReplaceInvalidUTF8: o.InvalidUTF8 == "replace",
 	})
 	if err != nil {
 		return err

@@ -45,6 +45,9 @@ type Options struct {
 	FalseValues      []string
 	PublicDefault    *bool
 	LazyQuotes       bool
+	// ReplaceInvalidUTF8 is --invalid-utf8 replace: bytes that are not
+	// UTF-8 do not stop the run.
+	ReplaceInvalidUTF8 bool
 }
 
 // Proposal is what inspect found and proposes.
@@ -125,8 +128,8 @@ func Run(ctx context.Context, o Options) (*Proposal, error) {
 		}
 		p.Legacy = true
 	}
-	if s.invalid && !p.Legacy && format.Encoding == "utf-8" {
-		p.Problems = append(p.Problems, "encoding: the bytes are not UTF-8, but utf-8 was given: name the export's encoding (windows-1252 is the usual one of spreadsheet exports)")
+	if s.invalid && !p.Legacy && format.Encoding == "utf-8" && !o.ReplaceInvalidUTF8 {
+		p.Problems = append(p.Problems, "encoding: some bytes are not UTF-8, though the export is read as UTF-8 (by its BOM, or as given), so the run would stop: name the export's encoding, or keep the rest of the text with --invalid-utf8 replace")
 	}
 	p.Format, p.Records, p.Header = format, s.read, s.header
 	p.match(s.header, o.Columns)
