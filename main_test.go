@@ -89,7 +89,7 @@ func TestHelpShowsAWorkedExample(t *testing.T) {
 	if !errors.Is(err, pflag.ErrHelp) {
 		t.Fatalf("err = %v, want pflag.ErrHelp", err)
 	}
-	for _, want := range []string{"migrate -steps all", "--chat-id-offset", "--batch-size", "MIGRATE_API_PASSWORD", "Exit status", "--max-reject-rate", "--invalid-utf8"} {
+	for _, want := range []string{"migrate -steps all", "--chat-id-offset", "--batch-size", "MIGRATE_API_PASSWORD", "Exit status", "--max-reject-rate", "--invalid-utf8", "--encoding", "--delimiter", "--mapping", "--columns", "--timestamp-format", "--true-values", "--false-values", "--public-default", "--inspect-rows", "\"inspect\""} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help on stdout does not mention %q", want)
 		}
