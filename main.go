@@ -98,6 +98,8 @@ Usage:
 
 Steps, in order: fetch-users, chat-users, merge-users, build, verify.
 "all" runs every step (fetch-users only with --api-url and no --ticket-users).
+"inspect" reads the first records of an export from another tool and writes
+<work-dir>/mapping.yaml, a proposed --mapping (see README: Exports from other tools).
 
 Example: the whole job on an export and the ticket platform's API
   export MIGRATE_API_USER=me MIGRATE_API_PASSWORD=...   # never on the command line
@@ -122,7 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.SortFlags = false
 	var stepList string
 	var demo, showVersion bool
-	fs.StringVar(&stepList, "steps", "all", "steps to run: all, or a comma list of fetch-users,chat-users,merge-users,build,verify")
+	fs.StringVar(&stepList, "steps", "all", "steps to run: all, or a comma list of fetch-users,chat-users,merge-users,build,verify; or inspect alone")
 	fs.StringVar(&opt.ChatCSV, "chat-csv", opt.ChatCSV, "the chat platform's export, one row per message")
 	fs.StringVar(&opt.WorkDir, "work-dir", opt.WorkDir, "folder for the files passed between steps, rejects.csv and report.json")
 	fs.StringVar(&opt.Out, "out", "", "the archive to write (build) or check (verify) (default <work-dir>/backup_tickets.tar.gz)")
@@ -144,6 +146,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	nulls := fs.String("null-values", strings.Join(opt.NullValues, ","), "comma-separated tokens read as null (an empty field always is)")
 	fs.BoolVar(&opt.LazyQuotes, "lazy-quotes", false, "read stray quotes in the chat export as text instead of rejecting the row")
 	fs.StringVar(&opt.InvalidUTF8, "invalid-utf8", opt.InvalidUTF8, "stop at a byte of the chat export that is not UTF-8, or replace each by U+FFFD")
+	fs.StringVar(&opt.Encoding, "encoding", opt.Encoding, "the chat export's encoding: auto (UTF-8, or UTF-16 by its BOM) or a WHATWG label such as windows-1252, iso-8859-15, shift_jis, utf-16le")
+	fs.StringVar(&opt.Delimiter, "delimiter", opt.Delimiter, `the chat export's delimiter: auto (of , ; | and tab, the one that splits the header most), ",", ";", "|" or tab`)
+	fs.StringVar(&opt.Mapping, "mapping", "", "a mapping file (YAML) for an export that names its columns or values otherwise; --steps inspect proposes one")
+	fs.StringVar(&opt.Columns, "columns", "", "column names of the export, as SEED_NAME=export_name pairs (BODY=message_body,AUTHOR_ID=user_id); wins over --mapping pair by pair")
+	fs.StringArrayVar(&opt.TimestampFormats, "timestamp-format", nil, "a strftime pattern (Python strptime meanings) for timestamps, such as \"%m/%d/%Y %I:%M %p\"; repeatable, tried in order before the built-in forms")
+	trueValues := fs.String("true-values", "", "comma-separated words that also mean a public comment (COMMENT_PUBLIC), in any case")
+	falseValues := fs.String("false-values", "", "comma-separated words that also mean a private comment (COMMENT_PUBLIC), in any case")
+	fs.StringVar(&opt.PublicDefault, "public-default", "", "true or false: every comment's public when the export has no COMMENT_PUBLIC column")
+	fs.IntVar(&opt.InspectRows, "inspect-rows", opt.InspectRows, "inspect: how many records of the export to sample")
 	fs.IntVar(&opt.CompressionLevel, "compression-level", opt.CompressionLevel, "build: gzip level, 1 (fastest) to 9 (smallest)")
 	fs.BoolVar(&opt.Quiet, "quiet", false, "no progress on stderr")
 	fs.BoolVar(&demo, "demo", false, "run every step on the bundled sample against a fake ticket platform API on 127.0.0.1, into ./demo-out")
@@ -184,6 +195,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		defer pprof.StopCPUProfile()
 	}
 	opt.NullValues = strings.Split(*nulls, ",")
+	opt.TrueValues, opt.FalseValues = splitWords(*trueValues), splitWords(*falseValues)
 	opt.Steps = strings.Split(stepList, ",")
 	opt.Given = func(name string) bool { return fs.Changed(name) }
 	return runSteps(ctx, &steps.Env{
@@ -196,6 +208,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		Args:     args,
 		Version:  version(),
 	})
+}
+
+// splitWords splits a comma-separated list, dropping empty words.
+func splitWords(s string) []string {
+	var words []string
+	for _, w := range strings.Split(s, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			words = append(words, w)
+		}
+	}
+	return words
 }
 
 // runSteps runs the steps env.Opt.Steps names and prints the summary of those

@@ -53,6 +53,18 @@ func TestCLIExitStatus(t *testing.T) {
 		{"stray argument", []string{"--steps", "all", "extra"}, 2, `unexpected argument "extra"`, ""},
 		{"missing chat csv", []string{"--steps", "chat-users", "--chat-csv", "nope.csv"}, 2, "nope.csv", ""},
 		{"build before merge", []string{"--steps", "build", "--quiet"}, 2, "run the merge-users step first", ""},
+		{"unknown encoding", []string{"--steps", "all", "--encoding", "ebcdic-x", "--quiet"}, 2, "", "encoding"},
+		{"unknown delimiter", []string{"--steps", "all", "--delimiter", ":", "--quiet"}, 2, "", "delimiter"},
+		{"bad timestamp format", []string{"--steps", "all", "--timestamp-format", "%H:%M", "--quiet"}, 2, "", "timestamp-format"},
+		{"directive not read", []string{"--steps", "all", "--timestamp-format", "%Y %s", "--quiet"}, 2, "", "timestamp-format"},
+		{"word both true and false", []string{"--steps", "all", "--true-values", "note", "--false-values", "Note", "--quiet"}, 2, "", "true-values"},
+		{"true word already false", []string{"--steps", "all", "--true-values", "no", "--quiet"}, 2, "", "true-values"},
+		{"bad public default", []string{"--steps", "all", "--public-default", "maybe", "--quiet"}, 2, "", "public-default"},
+		{"bad columns", []string{"--steps", "all", "--columns", "MESSAGE=text", "--quiet"}, 2, "", "columns"},
+		{"missing mapping", []string{"--steps", "all", "--mapping", "nope.yaml", "--quiet"}, 2, "", "mapping"},
+		{"inspect rows", []string{"--steps", "inspect", "--inspect-rows", "0"}, 2, "", "inspect-rows"},
+		{"inspect alone, no ticket users needed", []string{"--steps", "inspect", "--ticket-users", "nope.csv"}, 2, "the proposed mapping is incomplete: CONVERSATION_ID: only 97.1%", ""},
+		{"all runs no inspect", []string{"--steps", "all", "--delimiter", ";", "--quiet"}, 2, "the header is one field", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,7 +89,7 @@ func TestHelpShowsAWorkedExample(t *testing.T) {
 	if !errors.Is(err, pflag.ErrHelp) {
 		t.Fatalf("err = %v, want pflag.ErrHelp", err)
 	}
-	for _, want := range []string{"migrate -steps all", "--chat-id-offset", "--batch-size", "MIGRATE_API_PASSWORD", "Exit status", "--max-reject-rate", "--invalid-utf8"} {
+	for _, want := range []string{"migrate -steps all", "--chat-id-offset", "--batch-size", "MIGRATE_API_PASSWORD", "Exit status", "--max-reject-rate", "--invalid-utf8", "--encoding", "--delimiter", "--mapping", "--columns", "--timestamp-format", "--true-values", "--false-values", "--public-default", "--inspect-rows", "\"inspect\""} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help on stdout does not mention %q", want)
 		}

@@ -50,9 +50,11 @@ var (
 	ErrOpenQuote = errors.New(`quoted field not closed before the end of the input`)
 )
 
-// bufferSize is the size of the read buffer: large enough that nearly every
-// line is found in it whole, so ReadSlice rarely needs the slow path.
-const bufferSize = 1 << 20
+// BufferSize is the size of the read buffer: large enough that nearly every
+// line is found in it whole, so ReadSlice rarely needs the slow path. A
+// *bufio.Reader of at least this size given to NewReader is read as it is,
+// without a second buffer.
+const BufferSize = 1 << 20
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
@@ -136,7 +138,7 @@ func (r *Reader) comma() byte {
 
 // NewReader returns a new Reader that reads from r.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{r: bufio.NewReaderSize(r, bufferSize)}
+	return &Reader{r: bufio.NewReaderSize(r, BufferSize)}
 }
 
 // InputOffset returns the number of input bytes consumed so far, the BOM

@@ -203,7 +203,7 @@ func TestReaderInputOffset(t *testing.T) {
 
 // TestReaderLongLine covers lines longer than the read buffer.
 func TestReaderLongLine(t *testing.T) {
-	long := strings.Repeat("x", bufferSize*3/2)
+	long := strings.Repeat("x", BufferSize*3/2)
 	input := "a," + long + "\n\"" + long + "\"\"\n" + long + "\",b\n"
 	for _, reuse := range []bool{false, true} {
 		r := NewReader(strings.NewReader(input))

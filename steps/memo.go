@@ -2,9 +2,12 @@ package steps
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/migrate-tool/migrate/internal/chatscan"
+	"github.com/migrate-tool/migrate/internal/input"
+	"github.com/migrate-tool/migrate/internal/mapping"
 	"github.com/migrate-tool/migrate/internal/value"
 )
 
@@ -39,16 +42,32 @@ func (m *Memo) Scan(ctx context.Context, env *Env, messages bool) (*chatscan.Res
 	o := &env.Opt
 	res, err := chatscan.Scan(ctx, chatscan.Options{
 		File:               o.ChatCSV,
+		Input:              input.Options{Encoding: o.Encoding, Delimiter: o.Delimiter},
+		Columns:            o.input.columns,
+		PublicDefault:      o.input.publicDefault,
+		Bools:              o.input.bools,
 		Messages:           messages || m.keepMessages,
 		LazyQuotes:         o.LazyQuotes,
 		ReplaceInvalidUTF8: o.InvalidUTF8 == "replace",
 		Nulls:              value.NewNulls(o.NullValues),
-		Times:              &value.TimeParser{Loc: o.Location(), Now: env.Now},
+		Times:              &value.TimeParser{Loc: o.Location(), Now: env.Now, Layouts: o.input.layouts},
 		Progress:           env.Progress,
 	})
 	if err != nil {
 		return nil, err
 	}
 	m.scan = res
+	env.noteFormat(res)
 	return res, nil
+}
+
+// noteFormat says how the export was read when --delimiter auto chose
+// another delimiter than ",", and warns when it has no EMAIL column.
+func (env *Env) noteFormat(res *chatscan.Result) {
+	if res.Format.DelimiterGuessed && res.Format.Delimiter != ',' && !env.Opt.Quiet && env.Stderr != nil {
+		fmt.Fprintf(env.Stderr, "reading %s as %s (--delimiter auto chose %q)\n", res.File, res.Format, input.DelimiterName(res.Format.Delimiter))
+	}
+	if res.Absent[mapping.Email] {
+		env.warn("%s has no EMAIL column: every EMAIL is null, so no chat user can match a ticket platform user (map the column with --columns EMAIL=...)", res.File)
+	}
 }

@@ -76,6 +76,18 @@ type Options struct {
 	InvalidUTF8 string
 	// Quiet turns progress off.
 	Quiet bool
+
+	// How the chat export is read (SPEC sections 3 and 11; see
+	// input_options.go). Encoding is "auto" or a WHATWG label; Delimiter
+	// "auto", ",", ";", "|" or "tab"; Mapping a mapping file whose values
+	// apply where the flag of the same name was not given; Columns the
+	// --columns pairs; PublicDefault "", "true" or "false";
+	// TimestampFormats strftime patterns; TrueValues and FalseValues words
+	// added to the booleans; InspectRows the records inspect samples.
+	Encoding, Delimiter, Mapping, Columns, PublicDefault string
+	TimestampFormats, TrueValues, FalseValues            []string
+	InspectRows                                          int
+
 	// Given tells whether a flag (by its name, without dashes) was given on
 	// the command line; a flag not given takes the path the work dir
 	// recorded (see recall). nil means every flag was given.
@@ -83,6 +95,8 @@ type Options struct {
 
 	// location is Timezone, loaded by Validate.
 	location *time.Location
+	// input is the export's reading, resolved by Validate.
+	input inputOptions
 }
 
 // DefaultNullValues are the tokens read as null unless --null-values says otherwise.
@@ -113,6 +127,9 @@ func DefaultOptions() Options {
 		CompressionLevel: DefaultCompressionLevel,
 		MaxRejectRate:    0.05,
 		InvalidUTF8:      "stop",
+		Encoding:         "auto",
+		Delimiter:        "auto",
+		InspectRows:      10000,
 	}
 }
 
@@ -144,6 +161,9 @@ func (e *OptionError) Unwrap() []error { return []error{ErrBadOption, e.Err} }
 func (o *Options) Validate() error {
 	bad := func(flag string, value any, want string, err error) error {
 		return fail.New(fail.Usage, &OptionError{Flag: flag, Value: fmt.Sprint(value), Want: want, Err: err})
+	}
+	if err := o.applyMapping(); err != nil {
+		return err
 	}
 	oneOf := func(flag, value string, allowed ...string) error {
 		for _, a := range allowed {
@@ -192,7 +212,7 @@ func (o *Options) Validate() error {
 		return bad("timezone", fmt.Sprintf("%q", o.Timezone), "an IANA zone name such as UTC or Europe/Berlin", err)
 	}
 	o.location = loc
-	return nil
+	return o.validateInput()
 }
 
 // Location is the zone of timestamps written without one (see Validate).
@@ -221,7 +241,7 @@ func (o *Options) TicketUsersPath() string {
 
 // reportOptions are the options in effect, as report.json records them.
 func (o *Options) reportOptions() report.Counts {
-	return report.Counts{
+	return append(report.Counts{
 		{"chat_csv", o.ChatCSV},
 		{"work_dir", o.WorkDir},
 		{"out", o.ArchivePath()},
@@ -243,7 +263,7 @@ func (o *Options) reportOptions() report.Counts {
 		{"compression_level", o.CompressionLevel},
 		{"max_reject_rate", o.MaxRejectRate},
 		{"delta", o.Delta},
-	}
+	}, o.inputReportOptions()...)
 }
 
 // The inputs steps read, for preflight and report.json.

@@ -77,6 +77,7 @@ var Pipeline = []Step{
 	mergeUsersStep,
 	buildStep,
 	verifyStep,
+	inspectStep,
 	historyStep,
 }
 

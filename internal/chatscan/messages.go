@@ -14,6 +14,23 @@ type messageSet struct {
 	comments *frame.FirstSeen
 	tickets  *frame.IDTable
 	bodies   arena
+	// derived holds, per ticket row, what deriving absent ticket fields
+	// needs; only when the export lacks one (see deriveFields).
+	derived []derivedTicket
+}
+
+// derivedTicket is what the records of one conversation tell about its
+// ticket fields when TICKET_CREATED_AT or TICKET_REQUESTER_ID is absent.
+type derivedTicket struct {
+	// given is set once a record gave every ticket field the export has;
+	// created and requester are that record's (only the present ones).
+	given              bool
+	created, requester int64
+	// messages is set once a valid message was read; earliest is the
+	// earliest COMMENT_CREATED_AT of the valid messages, author the
+	// AUTHOR_ID of the first in record order.
+	messages         bool
+	earliest, author int64
 }
 
 // newMessageSet sizes its tables and the comment columns from the file size
@@ -82,9 +99,65 @@ func (m *messageSet) comment(s *Result, rec int, id int64, ticket int32, author,
 	return 0, -1
 }
 
-// finish drops the id tables.
-func (m *messageSet) finish(s *Result) {
-	m.comments, m.tickets = nil, nil
+// deriveFields records what one well-formed record of conversation t
+// tells about its ticket's fields when the export lacks TICKET_CREATED_AT
+// or TICKET_REQUESTER_ID (SPEC section 3): a present field comes, as
+// always, from the first record that gives the ticket fields the export
+// has (later ones that disagree count ticket_fields_conflict); an absent
+// created_at is the earliest COMMENT_CREATED_AT of the conversation's valid
+// messages, an absent requester the AUTHOR_ID of its first valid message.
+func (m *messageSet) deriveFields(s *Result, o *Options, t int32, p *parsedRecord) {
+	for int(t) >= len(m.derived) {
+		m.derived = append(m.derived, derivedTicket{})
+	}
+	d := &m.derived[t]
+	if p.reason == 0 {
+		if !d.messages || p.created < d.earliest {
+			d.earliest = p.created
+		}
+		if !d.messages {
+			d.author = p.author
+		}
+		d.messages = true
+	}
+	createdOK := p.ticketCreatedOK || o.absent[colTicketCreated]
+	requesterOK := p.requesterOK || o.absent[colRequester]
+	if !createdOK || !requesterOK {
+		return
+	}
+	if !d.given {
+		d.given, d.created, d.requester = true, p.ticketCreated, p.requester
+		return
+	}
+	if (d.created != p.ticketCreated || d.requester != p.requester) && !s.Tickets.Conflict[t] {
+		s.Tickets.Conflict[t] = true
+		s.TicketConflicts++
+	}
+}
+
+// finish fills the derived ticket fields and drops the id tables.
+func (m *messageSet) finish(s *Result, o Options) {
+	if o.derive {
+		ts := &s.Tickets
+		for t := range ts.ID {
+			var d derivedTicket
+			if t < len(m.derived) {
+				d = m.derived[t]
+			}
+			ts.HasFields[t] = d.given && d.messages
+			if !ts.HasFields[t] {
+				continue
+			}
+			ts.Created[t], ts.Requester[t] = d.created, d.requester
+			if o.absent[colTicketCreated] {
+				ts.Created[t] = d.earliest
+			}
+			if o.absent[colRequester] {
+				ts.Requester[t] = d.author
+			}
+		}
+	}
+	m.comments, m.tickets, m.derived = nil, nil, nil
 }
 
 // arena keeps message bodies in large chunks instead of one allocation per

@@ -50,7 +50,7 @@ const batchRecords = 4096
 
 // parse reads records and sends them in batches; a fatal error ends the
 // stream with a batch that carries it.
-func (o Options) parse(ctx context.Context, r *frame.Reader, idx []int, nfields int, out chan<- *recordBatch, free <-chan *recordBatch, stop <-chan struct{}) {
+func (o Options) parse(ctx context.Context, r *frame.Reader, idx [numColumns]int, nfields int, checkUTF8 bool, offset func() int64, out chan<- *recordBatch, free <-chan *recordBatch, stop <-chan struct{}) {
 	defer close(out)
 	send := func(b *recordBatch) bool {
 		select {
@@ -81,7 +81,7 @@ func (o Options) parse(ctx context.Context, r *frame.Reader, idx []int, nfields 
 			send(&recordBatch{err: csvError(o.File, err)})
 			return
 		}
-		if !o.ReplaceInvalidUTF8 {
+		if checkUTF8 {
 			if err := o.checkUTF8(fields, line); err != nil {
 				send(&recordBatch{err: err})
 				return
@@ -99,7 +99,11 @@ func (o Options) parse(ctx context.Context, r *frame.Reader, idx []int, nfields 
 			}
 		} else {
 			for i, j := range idx {
-				raw[i] = fields[j]
+				if j >= 0 {
+					raw[i] = fields[j]
+				} else {
+					raw[i] = "" // an absent column is null
+				}
 			}
 			o.parseValues(p, raw)
 			p.name, p.email, p.body = b.keep(p.name), b.keep(p.email), b.keep(p.body)
@@ -112,19 +116,19 @@ func (o Options) parse(ctx context.Context, r *frame.Reader, idx []int, nfields 
 				send(&recordBatch{err: fmt.Errorf("interrupted while reading %s: %w", o.File, context.Cause(ctx))})
 				return
 			}
-			b.offset = r.InputOffset()
+			b.offset = offset()
 			if !send(b) {
 				return
 			}
 			b = next()
 		}
 	}
-	b.offset = r.InputOffset()
+	b.offset = offset()
 	send(b)
 }
 
 // parseValues reads the values of one well-formed record.
-func (o Options) parseValues(p *parsedRecord, raw []string) {
+func (o *Options) parseValues(p *parsedRecord, raw []string) {
 	nulls := o.Nulls
 	id := func(col int) (int64, bool) {
 		v := value.TrimSpace(raw[col])
@@ -159,13 +163,16 @@ func (o Options) parseValues(p *parsedRecord, raw []string) {
 		p.body, p.bodyInvalid = value.CleanText(raw[colBody])
 		p.hasBody = true
 	}
-	if v := value.TrimSpace(raw[colPublic]); nulls.IsNull(v) {
+	switch v := value.TrimSpace(raw[colPublic]); {
+	case o.absent[colPublic]:
+		p.public, p.publicOK = *o.PublicDefault, true
+	case nulls.IsNull(v):
 		p.publicNull, p.publicOK = true, true
-	} else {
-		p.public, p.publicOK = value.ParseBool(v)
+	default:
+		p.public, p.publicOK = o.Bools.Parse(v)
 	}
 	p.created, p.createdOK = timestamp(colCreated)
-	if p.conversationOK && p.requesterOK {
+	if p.conversationOK && (p.requesterOK || o.absent[colRequester]) {
 		p.ticketCreated, p.ticketCreatedOK = timestamp(colTicketCreated)
 	}
 	const notID = "is not an id (a whole number above 0)"
@@ -187,7 +194,7 @@ func (o Options) parseValues(p *parsedRecord, raw []string) {
 
 // explain rejects p for reason, with what rejects.csv says of the value of
 // column col.
-func (o Options) explain(p *parsedRecord, reason Reason, col int, raw []string, why string) {
+func (o *Options) explain(p *parsedRecord, reason Reason, col int, raw []string, why string) {
 	p.reason = reason
 	if !o.Messages {
 		return
@@ -234,7 +241,7 @@ func malformedDetail(err error, got, want int) string {
 
 // checkUTF8 stops the read at the first byte that is not UTF-8, naming the
 // line, the column and the bytes (SPEC section 3).
-func (o Options) checkUTF8(fields []string, line int) error {
+func (o *Options) checkUTF8(fields []string, line int) error {
 	for f, v := range fields {
 		i := value.FirstInvalidUTF8(v)
 		if i < 0 {

@@ -90,5 +90,10 @@ func csvError(file string, err error) error {
 		}
 		return fail.Because(fail.Usage, err, "%s: line %d, column %d: %v", file, perr.Line, perr.Column, perr.Err)
 	}
+	var ferr *fail.Error
+	if errors.As(err, &ferr) {
+		// Already for the user, such as damaged compressed data.
+		return err
+	}
 	return fail.Failf("cannot read %s: %w", file, err)
 }

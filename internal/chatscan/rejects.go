@@ -4,11 +4,11 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
-	"os"
 	"strconv"
 
 	"github.com/migrate-tool/migrate/frame"
 	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/input"
 	"github.com/migrate-tool/migrate/internal/value"
 )
 
@@ -60,12 +60,15 @@ func (s *Result) refill(rejects []Reject) error {
 	if len(want) == 0 {
 		return nil
 	}
-	f, err := os.Open(s.File)
+	// The same chain as the first read (decompression, decoding,
+	// delimiter), nothing left to detect.
+	src, err := input.Open(s.File, s.Format.Options())
 	if err != nil {
 		return fail.Failf("cannot read %s again for rejects.csv: %w", s.File, err)
 	}
-	defer f.Close()
-	r := frame.NewReader(f)
+	defer src.Close()
+	r := frame.NewReader(src.Text)
+	r.Comma = src.Delimiter
 	r.LazyQuotes = s.lazyQuotes
 	if _, _, err := r.Read(); err != nil {
 		return fail.Failf("cannot read %s again for rejects.csv: %w", s.File, err)

@@ -19,6 +19,8 @@ import (
 
 	"github.com/migrate-tool/migrate/frame"
 	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/input"
+	"github.com/migrate-tool/migrate/internal/mapping"
 	"github.com/migrate-tool/migrate/internal/progress"
 	"github.com/migrate-tool/migrate/internal/value"
 	"github.com/migrate-tool/migrate/internal/workspace"
@@ -26,30 +28,38 @@ import (
 
 // Columns are the columns of the chat export (SPEC section 3), by their
 // names in the seed's export.
-var Columns = []string{
-	"CONVERSATION_ID", "COMMENT_PART_ID", "AUTHOR_ID", "NAME", "EMAIL", "BODY",
-	"COMMENT_PUBLIC", "COMMENT_CREATED_AT", "TICKET_CREATED_AT", "TICKET_REQUESTER_ID",
-}
+var Columns = mapping.Names[:]
 
 // Indexes into Columns.
 const (
-	colConversation = iota
-	colComment
-	colAuthor
-	colName
-	colEmail
-	colBody
-	colPublic
-	colCreated
-	colTicketCreated
-	colRequester
-	numColumns
+	colConversation  = mapping.Conversation
+	colComment       = mapping.Comment
+	colAuthor        = mapping.Author
+	colName          = mapping.Name
+	colEmail         = mapping.Email
+	colBody          = mapping.Body
+	colPublic        = mapping.Public
+	colCreated       = mapping.Created
+	colTicketCreated = mapping.TicketCreated
+	colRequester     = mapping.Requester
+	numColumns       = mapping.NumColumns
 )
 
 // Options configure one read of the chat export.
 type Options struct {
 	// File is the chat export.
 	File string
+	// Input says how to read it: encoding and delimiter, "auto" to detect.
+	Input input.Options
+	// Columns are the names the export gives the columns (--mapping,
+	// --columns); a column not mapped is found by its seed name.
+	Columns mapping.Columns
+	// PublicDefault is every comment's public when the export has no
+	// COMMENT_PUBLIC column; without it such an export stops build.
+	PublicDefault *bool
+	// Bools reads COMMENT_PUBLIC, with the words --true-values and
+	// --false-values add.
+	Bools value.Bools
 	// Messages asks for the comments, tickets and rejects too (build);
 	// without it only the users are collected (chat-users).
 	Messages bool
@@ -66,9 +76,12 @@ type Options struct {
 	Progress *progress.Reporter
 
 	// header and names are the header as read and the name of each of
-	// Columns in it, for messages.
+	// Columns in it, for messages; absent the columns the export lacks;
+	// derive is set when a ticket field is derived from the messages.
 	header []string
 	names  [numColumns]string
+	absent [numColumns]bool
+	derive bool
 }
 
 // ErrInvalidUTF8 is wrapped by the error of a read stopped by a byte that is
@@ -79,8 +92,14 @@ var ErrInvalidUTF8 = errors.New("invalid UTF-8")
 type Result struct {
 	File   string
 	Header []string // the input header as read, for rejects.csv
-	// Names are the names of Columns in the header (the mapped names).
-	Names   [numColumns]string
+	// Names are the names of Columns in the header (the mapped names); an
+	// absent column keeps its seed name.
+	Names [numColumns]string
+	// Absent tells which columns the export lacks (not in the header and
+	// not mapped): SPEC section 3 derives them.
+	Absent [numColumns]bool
+	// Format is how the export was read: compression, encoding, delimiter.
+	Format  input.Format
 	Records int // records read (well-formed or not)
 
 	// Users, in order of first observation.
@@ -104,20 +123,27 @@ type Result struct {
 	file       workspace.File
 }
 
+// DefaultedPublic tells whether every comment's public came from
+// PublicDefault, the export having no COMMENT_PUBLIC column.
+func (s *Result) DefaultedPublic() bool { return s.Absent[colPublic] }
+
 // Scan reads the chat export once.
 func Scan(ctx context.Context, o Options) (*Result, error) {
-	f, err := os.Open(o.File)
+	src, err := input.Open(o.File, o.Input)
 	if err != nil {
-		return nil, fail.Usagef("cannot read the chat export: %w (give its path with --chat-csv)", err)
+		return nil, err
 	}
-	defer f.Close()
+	defer src.Close()
 	var size int64
-	if st, err := f.Stat(); err == nil {
+	if st, err := os.Stat(o.File); err == nil {
 		size = st.Size()
 	}
-	r := frame.NewReader(f)
+	r := frame.NewReader(src.Text)
+	r.Comma = src.Delimiter
 	r.LazyQuotes = o.LazyQuotes
 	r.ReuseRecord = true
+	// A legacy encoding or UTF-16 was decoded into valid UTF-8.
+	checkUTF8 := !o.ReplaceInvalidUTF8 && src.Encoding == "utf-8"
 
 	header, headerLine, err := r.Read()
 	if err == io.EOF {
@@ -127,22 +153,28 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 		return nil, csvError(o.File, err)
 	}
 	header = cloneFields(header)
-	if !o.ReplaceInvalidUTF8 {
+	if checkUTF8 {
 		if err := o.checkUTF8(header, headerLine); err != nil {
 			return nil, err
 		}
 	}
-	idx, err := frame.MatchHeader(header, Columns)
+	cols, err := mapping.Resolve(header, o.Columns)
 	if err != nil {
-		return nil, fail.Usagef("%s: line %d: %w (the header must name every required column once)", o.File, headerLine, err)
+		return nil, fail.Usagef("%s: line %d: %w (%s)", o.File, headerLine, err, headerHint(src.Format, len(header), o.Columns.Set()))
 	}
-	o.header = header
+	idx := cols.Index
+	o.header, o.names = header, cols.Names
 	for i, j := range idx {
-		o.names[i] = header[j]
+		o.absent[i] = j < 0
+	}
+	o.derive = o.absent[colTicketCreated] || o.absent[colRequester]
+	if o.absent[colPublic] && o.Messages && o.PublicDefault == nil {
+		return nil, fail.Usagef("%s: line %d: the export has no COMMENT_PUBLIC column: give --public-default true or false (or public_default in the mapping) to say whether its comments are public; visibility is never guessed", o.File, headerLine)
 	}
 	r.KeepRaw = o.Messages
 
-	s := &Result{File: o.File, Header: header, Names: o.names, lazyQuotes: o.LazyQuotes, messages: o.Messages}
+	s := &Result{File: o.File, Header: header, Names: o.names, Absent: o.absent, Format: src.Format,
+		lazyQuotes: o.LazyQuotes, messages: o.Messages}
 	u := newUserGraph()
 	var m *messageSet
 	if o.Messages {
@@ -170,7 +202,12 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 	free := make(chan *recordBatch, 4)
 	stop := make(chan struct{})
 	defer close(stop)
-	go o.parse(ctx, r, idx, len(header), batches, free, stop)
+	offset := r.InputOffset
+	if src.Consumed() >= 0 {
+		// Compressed or decoded: progress counts the file's bytes.
+		offset = src.Consumed
+	}
+	go o.parse(ctx, r, idx, len(header), checkUTF8, offset, batches, free, stop)
 
 	var lastMB int64
 	for b := range batches {
@@ -178,7 +215,7 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 			return nil, b.err
 		}
 		for i := range b.recs {
-			s.apply(o, u, m, &b.recs[i])
+			s.apply(&o, u, m, &b.recs[i])
 		}
 		if task != nil {
 			task.Add(b.offset>>20 - lastMB)
@@ -194,7 +231,7 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 	}
 	s.Users, s.NameDefaulted = u.users()
 	if o.Messages {
-		m.finish(s)
+		m.finish(s, o)
 	}
 	s.file = <-hashed
 	if s.file.Size < 0 {
@@ -207,7 +244,7 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 func (s *Result) Export() workspace.File { return s.file }
 
 // apply adds one parsed record to the users, tickets, comments and rejects.
-func (s *Result) apply(o Options, u *userGraph, m *messageSet, p *parsedRecord) {
+func (s *Result) apply(o *Options, u *userGraph, m *messageSet, p *parsedRecord) {
 	s.Records++
 	if p.malformed {
 		if o.Messages {
@@ -245,7 +282,10 @@ func (s *Result) apply(o Options, u *userGraph, m *messageSet, p *parsedRecord) 
 	ticket := int32(-1)
 	if p.conversationOK {
 		ticket = m.ticket(s, p.conversation)
-		if p.requesterOK && p.ticketCreatedOK {
+		switch {
+		case o.derive:
+			m.deriveFields(s, o, ticket, p)
+		case p.requesterOK && p.ticketCreatedOK:
 			m.ticketFields(s, ticket, p.ticketCreated, p.requester)
 		}
 	}
@@ -261,6 +301,17 @@ func (s *Result) apply(o Options, u *userGraph, m *messageSet, p *parsedRecord) 
 			Column: s.Names[differs],
 			Detail: fmt.Sprintf("COMMENT_PART_ID %d was first read in record %d, whose %s differs", p.comment, first, s.Names[differs])})
 	}
+}
+
+// headerHint says what to change when the header does not resolve.
+func headerHint(f input.Format, fields int, mapped bool) string {
+	switch {
+	case fields == 1:
+		return fmt.Sprintf("the header is one field when split at %q: if the export is separated by another delimiter, give it with --delimiter", input.DelimiterName(f.Delimiter))
+	case mapped:
+		return "name each required column once in the header, or map it to the export's name with --mapping or --columns"
+	}
+	return "the header must name every required column once; an export that names them otherwise needs --mapping or --columns (migrate --steps inspect proposes one)"
 }
 
 func cloneFields(fields []string) []string {

@@ -109,7 +109,7 @@ func isAllDigits(s string) bool {
 }
 
 // refTime is SPEC section 3's timestamp grammar; RE2's \d is ASCII only.
-var refTime = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|z| UTC|[+-]\d{2}:\d{2}|[+-]\d{4})?)?$`)
+var refTime = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?( ?(?:Z|z|[+-]\d{2}:\d{2}|[+-]\d{4}|[+-]\d{2})| (?i:UTC|GMT))?)?$`)
 
 // refParse reads a timestamp the slow way: regexp, time.Date with overflow
 // detection, and exact rationals for the range check.
@@ -143,11 +143,14 @@ func refParse(s string, loc *time.Location, now time.Time) (int64, bool) {
 		zone := loc
 		switch z := m[8]; {
 		case z == "":
-		case z == "Z" || z == "z" || z == " UTC":
+		case strings.EqualFold(strings.TrimPrefix(z, " "), "Z") || strings.EqualFold(z, " UTC") || strings.EqualFold(z, " GMT"):
 			zone = time.UTC
 		default:
-			z = strings.ReplaceAll(z, ":", "")
-			zh, zm := num(z[1:3]), num(z[3:5])
+			z = strings.ReplaceAll(strings.TrimPrefix(z, " "), ":", "")
+			zh, zm := num(z[1:3]), 0
+			if len(z) == 5 {
+				zm = num(z[3:5])
+			}
 			if zh > 23 || zm > 59 {
 				return 0, false
 			}

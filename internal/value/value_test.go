@@ -306,13 +306,31 @@ func TestParseTimestamp(t *testing.T) {
 		{nil, "2021-01-01T10:00:00+23:60", invalid},
 		{nil, "2021-01-01T10:00:00+2400", invalid},
 		// other forms
-		{nil, "2021-01-01T10:00:00 Z", invalid},
-		{nil, "2021-01-01T10:00:00 utc", invalid},
-		{nil, "2021-01-01T10:00:00 Utc", invalid},
+		{nil, "2021-01-01T10:00:00 Z", "2021-01-01T10:00:00Z"},
+		{nil, "2021-01-01T10:00:00 z", "2021-01-01T10:00:00Z"},
+		{nil, "2021-01-01T10:00:00 utc", "2021-01-01T10:00:00Z"},
+		{nil, "2021-01-01T10:00:00 Utc", "2021-01-01T10:00:00Z"},
+		{nil, "2021-01-01T10:00:00 GMT", "2021-01-01T10:00:00Z"},
+		{nil, "2021-01-01T10:00:00 gmt", "2021-01-01T10:00:00Z"},
+		{newYork, "2021-01-01 10:00 GMT", "2021-01-01T10:00:00Z"},
+		{nil, "2021-01-01T10:00:00 +01:00", "2021-01-01T09:00:00Z"},
+		{nil, "2021-01-01T10:00:00 -0130", "2021-01-01T11:30:00Z"},
+		{nil, "2021-01-01T10:00:00+01", "2021-01-01T09:00:00Z"},
+		{nil, "2021-01-01 10:00:00+00", "2021-01-01T10:00:00Z"},
+		{nil, "2021-01-01 10:00:00.123456+00", "2021-01-01T10:00:00Z"},
+		{nil, "2021-01-01 10:00:00-05", "2021-01-01T15:00:00Z"},
+		{nil, "2021-01-01 10:00:00 -05", "2021-01-01T15:00:00Z"},
+		{newYork, "2021-07-01 10:00:00+00", "2021-07-01T10:00:00Z"},
+		{nil, "2021-01-01T10:00:00+24", invalid},
+		{nil, "2021-01-01T10:00:00+2", invalid},
+		{nil, "2021-01-01T10:00:00+123", invalid},
 		{nil, "2021-01-01T10:00:00UTC", invalid},
+		{nil, "2021-01-01T10:00:00GMT", invalid},
 		{nil, "2021-01-01T10:00:00  UTC", invalid},
-		{nil, "2021-01-01T10:00:00 +01:00", invalid},
-		{nil, "2021-01-01T10:00:00+01", invalid},
+		{nil, "2021-01-01T10:00:00  +01:00", invalid},
+		{nil, "2021-01-01T10:00:00 CET", invalid},
+		{nil, "2021-01-01T10:00:00 UTC+1", invalid},
+		{nil, "2021-01-01T10:00:00 ", invalid},
 		{nil, "2021-01-01T10:00:00+1:00", invalid},
 		{nil, "2021-01-01T10:00:00+01:0", invalid},
 		{nil, "2021-01-01T10:00:00+01:000", invalid},
@@ -343,6 +361,8 @@ func TestParseTimestamp(t *testing.T) {
 		{nil, "２０２１-01-01", invalid},
 		{nil, "2021-0a-01", invalid},
 		{nil, "Mon, 04 Mar 2021 05:06:07 GMT", invalid},
+		{nil, "2021-01-01 UTC", invalid},
+		{nil, "2021-01-01 +01", invalid},
 		{nil, "03/04/2021", invalid},
 		{nil, "-1", invalid},
 		{nil, "+1609459200", invalid},
@@ -574,6 +594,15 @@ func TestNoAllocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	pNY := TimeParser{Loc: newYork, Now: testNow}
+	us, err := CompileLayout("%m/%d/%Y %I:%M %p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pUS := TimeParser{Now: testNow, Layouts: []*Layout{us}}
+	bools, err := NewBools([]string{"visible"}, []string{"note"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	nulls := NewNulls([]string{"NULL", "null", `\N`})
 	buf := make([]byte, 0, 256)
 	sink := 0
@@ -590,6 +619,14 @@ func TestNoAllocations(t *testing.T) {
 		{"Parse", func() { v, _ := p.Parse("2021-03-04T05:06:07.123+02:00"); sink += int(v) }},
 		{"Parse in zone", func() { v, _ := pNY.Parse("2021-03-04 05:06:07"); sink += int(v) }},
 		{"Parse ms", func() { v, _ := p.Parse("1609459200999"); sink += int(v) }},
+		{"Parse +00 GMT", func() {
+			v, _ := p.Parse("2021-03-04 05:06:07+00")
+			v2, _ := p.Parse("2021-03-04 05:06:07 gmt")
+			sink += int(v + v2)
+		}},
+		{"Parse layout", func() { v, _ := pUS.Parse("12/31/2021 10:00 PM"); sink += int(v) }},
+		{"Parse layout, then built-in", func() { v, _ := pUS.Parse("2021-03-04T05:06:07Z"); sink += int(v) }},
+		{"Bools", func() { v, _ := bools.Parse("Note"); sink += b2i(v) }},
 		{"AppendTimestamp", func() { sink += len(AppendTimestamp(buf[:0], 1609459200)) }},
 		{"CleanText", func() { v, _ := CleanText(" hello, world\nhow are you? "); sink += len(v) }},
 		{"AppendHTMLBody", func() { sink += len(AppendHTMLBody(buf[:0], "a < b\nc & d")) }},
