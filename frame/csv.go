@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -84,6 +85,11 @@ type Reader struct {
 	// records that hold quotes.
 	KeepRaw bool
 
+	// CheckUTF8, if true, checks that each line read is valid UTF-8, for
+	// InvalidUTF8: one pass over whole lines costs far less than one per
+	// field.
+	CheckUTF8 bool
+
 	// LazyQuotes, if true, reads a quote in an unquoted field, and a quote
 	// in a quoted field not followed by a comma, a line end or a second
 	// quote, as text. If false (the default), they are ErrBareQuote and
@@ -119,10 +125,18 @@ type Reader struct {
 	// record is the slice Read returns with ReuseRecord.
 	record []string
 
+	// invalid is set when a line of the last record is not UTF-8, with
+	// CheckUTF8.
+	invalid bool
+
 	// raw is the text of the last record, with KeepRaw: a view into the
 	// read buffer for a record without quotes, else rawBuf.
 	raw, rawBuf []byte
 }
+
+// InvalidUTF8 tells, with CheckUTF8, whether the record most recently
+// read holds a byte that is not part of valid UTF-8; the caller finds where.
+func (r *Reader) InvalidUTF8() bool { return r.invalid }
 
 // Raw returns the text of the record most recently read, as read, when
 // KeepRaw is set; like the fields of ReuseRecord, it is valid only until the
@@ -167,6 +181,7 @@ func (r *Reader) Read() (fields []string, line int, err error) {
 		}
 	}
 
+	r.invalid = false
 	// Read a line, skipping empty ones.
 	var text []byte
 	var errRead error
@@ -245,6 +260,9 @@ func (r *Reader) readLine() ([]byte, error) {
 	}
 	r.numLine++
 	r.offset += int64(readSize)
+	if r.CheckUTF8 && !r.invalid && !utf8.Valid(line) {
+		r.invalid = true
+	}
 	if n := len(line); n >= 2 && line[n-2] == '\r' && line[n-1] == '\n' {
 		line[n-2] = '\n'
 		line = line[:n-1]

@@ -497,3 +497,21 @@ func benchStd(b *testing.B, data []byte, reuse bool) {
 		}
 	}
 }
+
+func TestReaderCheckUTF8(t *testing.T) {
+	input := "a,b\n1,ok\n2,\"bad \xff\nstill\"\n3,fine\n\xc3,x\n"
+	r := NewReader(strings.NewReader(input))
+	r.CheckUTF8 = true
+	var got []bool
+	for {
+		_, _, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		got = append(got, r.InvalidUTF8())
+	}
+	want := []bool{false, false, true, false, true}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("InvalidUTF8 per record = %v, want %v", got, want)
+	}
+}

@@ -81,11 +81,13 @@ func (o Options) parse(ctx context.Context, r *frame.Reader, idx [numColumns]int
 			send(&recordBatch{err: csvError(o.File, err)})
 			return
 		}
-		if checkUTF8 {
-			if err := o.checkUTF8(fields, line); err != nil {
-				send(&recordBatch{err: err})
-				return
+		if checkUTF8 && r.InvalidUTF8() {
+			err := o.checkUTF8(fields, line)
+			if err == nil {
+				err = fail.Because(fail.Usage, ErrInvalidUTF8, "%s: the record on line %d holds bytes that are not UTF-8: if a spreadsheet or a Windows program wrote the file, try --encoding windows-1252 (or the export's encoding), or keep the rest of the text with --invalid-utf8 replace", o.File, line)
 			}
+			send(&recordBatch{err: err})
+			return
 		}
 		// The fields are views into the reader's buffer, valid until the
 		// next Read: what apply needs is copied into the batch.

@@ -172,6 +172,7 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 		return nil, fail.Usagef("%s: line %d: the export has no COMMENT_PUBLIC column: give --public-default true or false (or public_default in the mapping) to say whether its comments are public; visibility is never guessed", o.File, headerLine)
 	}
 	r.KeepRaw = o.Messages
+	r.CheckUTF8 = checkUTF8
 
 	s := &Result{File: o.File, Header: header, Names: o.names, Absent: o.absent, Format: src.Format,
 		lazyQuotes: o.LazyQuotes, messages: o.Messages}
