@@ -19,6 +19,7 @@ import (
 
 	"github.com/migrate-tool/migrate/frame"
 	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/state"
 	"github.com/migrate-tool/migrate/internal/workspace"
 	"github.com/migrate-tool/migrate/steps"
 )
@@ -34,6 +35,11 @@ import (
 //	reject 2 3 malformed_row    a row of rejects.csv (record, line, reason); when
 //	                            any is given, they are the whole list
 //	kept 1,13,5,Ann             text that rejects.csv must hold somewhere (one per line)
+//	env SOURCE_DATE_EPOCH=-1    a variable run's getenv gives (one per line; none otherwise)
+//	work merged_users.csv       a file of the case folder put in the work dir before the
+//	                            run, as an earlier run left it; it must stay as it was
+//	left report.json            the files the work dir holds after the run, all of them
+//	                            (migrate.lock aside); "left" alone: none
 //
 // The case folder may hold its own chat_data.csv and ticket_platform_users.csv;
 // otherwise the ones in fixtures/hostile are used.
@@ -45,6 +51,9 @@ type hostileCase struct {
 	counts   []hostileCount
 	rejects  []string // "record line reason"
 	kept     []string
+	env      map[string]string
+	work     []string
+	left     []string // nil: not checked
 }
 
 type hostileCount struct {
@@ -88,6 +97,19 @@ func readHostileCase(t *testing.T, path string) hostileCase {
 			c.rejects = append(c.rejects, strings.Join(strings.Fields(rest), " "))
 		case "kept":
 			c.kept = append(c.kept, rest)
+		case "env":
+			k, v, ok := strings.Cut(rest, "=")
+			if !ok {
+				bad()
+			}
+			if c.env == nil {
+				c.env = map[string]string{}
+			}
+			c.env[k] = v
+		case "work":
+			c.work = append(c.work, strings.Fields(rest)...)
+		case "left":
+			c.left = append([]string{}, strings.Fields(rest)...)
 		default:
 			bad()
 		}
@@ -102,7 +124,9 @@ var stepOutputs = []struct {
 }{
 	{"chat-users", []string{workspace.ChatUsersFile}},
 	{"merge-users", []string{workspace.MergedUsersFile}},
-	{"build", []string{workspace.RejectsFile, workspace.ArchiveFile}},
+	// A build that fails records no run (SPEC section 12): no migrate.db
+	// either, in a work dir that had none.
+	{"build", []string{workspace.RejectsFile, workspace.ArchiveFile, state.File}},
 	{"verify", nil},
 }
 
@@ -138,8 +162,23 @@ func TestHostileInput(t *testing.T) {
 				"--work-dir", work,
 				"--quiet",
 			}, c.args...)
+			given := map[string][]byte{}
+			for _, name := range c.work {
+				b, err := os.ReadFile(filepath.Join(dir, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(work, name), b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				given[name] = b
+			}
+			getenv := noEnv
+			if c.env != nil {
+				getenv = func(k string) string { return c.env[k] }
+			}
 
-			err := runNoPanic(t, args)
+			err := runNoPanicEnv(t, args, getenv)
 			status := fail.Code(err)
 			msg := ""
 			if err != nil {
@@ -155,6 +194,26 @@ func TestHostileInput(t *testing.T) {
 				}
 			}
 			checkNoHalfWritten(t, work, err)
+			for name, b := range given {
+				if now, err := os.ReadFile(filepath.Join(work, name)); err != nil || !bytes.Equal(now, b) {
+					t.Errorf("%s, put in the work dir before the run, changed: %v", name, err)
+				}
+			}
+			if c.left != nil {
+				entries, err := os.ReadDir(work)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var left []string
+				for _, e := range entries {
+					if e.Name() != workspace.LockFile {
+						left = append(left, e.Name())
+					}
+				}
+				if slices.Sort(c.left); !slices.Equal(left, c.left) {
+					t.Errorf("the work dir holds %q, want %q", left, c.left)
+				}
+			}
 			report := readReport(t, work)
 			for _, want := range c.counts {
 				got, ok := reportValue(report, want.path)
@@ -189,13 +248,19 @@ func hostileInput(dir, name string) string {
 // runNoPanic calls run and turns a panic into a test failure with its stack.
 func runNoPanic(t *testing.T, args []string) (err error) {
 	t.Helper()
+	return runNoPanicEnv(t, args, noEnv)
+}
+
+// runNoPanicEnv is runNoPanic with an environment.
+func runNoPanicEnv(t *testing.T, args []string, getenv func(string) string) (err error) {
+	t.Helper()
 	defer func() {
 		if p := recover(); p != nil {
 			t.Fatalf("run panicked: %v\n%s", p, debug.Stack())
 		}
 	}()
 	var stdout, stderr bytes.Buffer
-	return run(context.Background(), args, &stdout, &stderr, noEnv)
+	return run(context.Background(), args, &stdout, &stderr, getenv)
 }
 
 // writeBigBody writes a chat export whose second record has a 10 MB BODY:
