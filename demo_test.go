@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -88,8 +91,101 @@ func TestDemo(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out+stderr.String(), demoPassword) {
-		t.Errorf("the demo's password shows in its output")
+	if piece, around := leakedCredentials(out+stderr.String()+everyFile(t, demoDir), demoUser, demoPassword); piece != "" {
+		t.Errorf("a piece of the credentials (%q) shows in the demo's output or files:\n%s", piece, around)
+	}
+}
+
+// everyFile is the text of every file under dir, the archive's JSON
+// expanded, each after its path.
+func everyFile(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		b.WriteString("\n" + path + "\n")
+		b.Write(data)
+		if strings.HasSuffix(path, ".tar.gz") {
+			entries := map[string][]byte{}
+			expandArchive(t, bytes.NewReader(data), entries)
+			for name, e := range entries {
+				b.WriteString("\n" + path + ": " + name + "\n")
+				b.Write(e)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// leakedCredentials finds in shown any 8-byte piece of password,
+// or any 12-byte piece of the HTTP Basic value of user:password, as it is,
+// percent-decoded, JSON-unescaped or base64-decoded where it looks like
+// base64, and returns it with the text around it ("" when none): a secret
+// leaks in pieces and encoded (a URL, a header dump, an error quoting a
+// response) as surely as whole.
+func leakedCredentials(shown, user, password string) (piece, around string) {
+	basic := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	// Percent-decoded leniently: a "50%" elsewhere must not hide the rest.
+	pct := regexp.MustCompile(`%[0-9A-Fa-f]{2}`).ReplaceAllStringFunc(shown, func(e string) string {
+		v, _ := strconv.ParseUint(e[1:], 16, 8)
+		return string([]byte{byte(v)})
+	})
+	views := []string{shown, pct, strings.ReplaceAll(pct, "+", " ")}
+	views = append(views, strings.NewReplacer(`\u002d`, "-", `\u002D`, "-", `\/`, "/", `\"`, `"`).Replace(shown))
+	for _, word := range regexp.MustCompile(`[A-Za-z0-9+/]{12,}={0,2}`).FindAllString(shown, -1) {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
+			if dec, err := enc.DecodeString(word); err == nil {
+				views = append(views, string(dec))
+			}
+		}
+	}
+	for _, secret := range []struct {
+		text string
+		size int
+	}{{password, 8}, {basic, 12}} {
+		for i := 0; i+secret.size <= len(secret.text); i++ {
+			piece := secret.text[i : i+secret.size]
+			for _, view := range views {
+				if at := strings.Index(view, piece); at >= 0 {
+					return piece, view[max(at-80, 0):min(at+80, len(view))]
+				}
+			}
+		}
+	}
+	return "", ""
+}
+
+// TestLeakedCredentials makes sure the check finds the leaks it is meant
+// to, so that a silent check does not pass every demo.
+func TestLeakedCredentials(t *testing.T) {
+	basic := base64.StdEncoding.EncodeToString([]byte(demoUser + ":" + demoPassword))
+	for _, tt := range []struct {
+		shown string
+		leak  bool
+	}{
+		{"fetched 3 pages from http://127.0.0.1:1234 as demo into demo-out/ticket_platform_users.csv", false},
+		{"password: " + demoPassword, true},
+		{"password: " + demoPassword[1:], true},
+		{"password: " + demoPassword[:9] + "...", true},
+		{"Authorization: Basic " + basic, true},
+		{"Authorization: Basic " + basic[:14] + "...", true},
+		{"header dump: " + base64.StdEncoding.EncodeToString([]byte("Authorization: Basic "+demoPassword)), true},
+		{`{"password":"demo\u002dpassword"}`, true},
+		{"100% done; https://elsewhere.example/?p=%64%65%6d%6f%2d%70%61%73%73%77%6f%72%64", true},
+	} {
+		if piece, _ := leakedCredentials(tt.shown, demoUser, demoPassword); (piece != "") != tt.leak {
+			t.Errorf("leakedCredentials(%q) = %q, want a leak: %v", tt.shown, piece, tt.leak)
+		}
 	}
 }
 

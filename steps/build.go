@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 
 	"github.com/migrate-tool/migrate/frame"
@@ -57,11 +59,17 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 	if err != nil {
 		return err
 	}
-	db, err := state.Open(o.statePath())
-	if err != nil {
-		return err
+	// An existing migrate.db is opened now, so that one this migrate
+	// cannot use stops the build before any work; a new one is created
+	// only to record a run that succeeded, so that a failed or interrupted
+	// build leaves none behind (SPEC sections 2 and 12).
+	var db *state.DB
+	if _, err := os.Stat(o.statePath()); o.Delta || !errors.Is(err, fs.ErrNotExist) {
+		if db, err = state.Open(o.statePath()); err != nil {
+			return err
+		}
+		defer db.Close()
 	}
-	defer db.Close()
 	var lineage *state.Lineage
 	if o.Delta {
 		if lineage, err = newestLineage(db); err != nil {
@@ -206,6 +214,12 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 		CommentHashes: data.CommentHashes, UserIDs: writtenIDs}
 	for i, id := range tickets.ID {
 		created.Tickets = append(created.Tickets, state.Ticket{ID: id, Requester: tickets.Requester[i], Created: tickets.Created[i]})
+	}
+	if db == nil {
+		if db, err = state.Open(o.statePath()); err != nil {
+			return err
+		}
+		defer db.Close()
 	}
 	return recordRun(db, o, rec, lineage, users, ids, created)
 }

@@ -74,10 +74,10 @@ func destinationIDs(users *workspace.MergedUsers, scan *chatscan.Result, lineage
 		ids.write[i] = true
 	}
 	for _, u := range scan.Users {
-		for _, c := range u.ChatIDs {
+		for k, c := range u.ChatIDs {
 			if _, ok := ids.dest[c]; !ok {
 				return nil, fail.Usagef("%s has no user for chat id %d, first seen on line %d of %s: it was made from other chat data; rerun chat-users and merge-users",
-					path, c, u.FirstLine, scan.File)
+					path, c, u.Lines[k], scan.File)
 			}
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/migrate-tool/migrate/fixtures/refcsv"
 	"github.com/migrate-tool/migrate/internal/chatscan"
 	"github.com/migrate-tool/migrate/internal/fail"
 	"github.com/migrate-tool/migrate/internal/report"
@@ -200,6 +201,12 @@ func checkPipeline(t *testing.T, chat []byte, flags uint8) {
 	if records != n(chatCounts, "records") {
 		t.Fatalf("build read %d records, chat-users %d", records, n(chatCounts, "records"))
 	}
+	// The records of the export, counted apart from the migration's reader.
+	if want, why := refRecords(chat, flags&fuzzLazyQuotes != 0); why != "" {
+		t.Logf("records not counted apart: %s", why)
+	} else if records != want {
+		t.Fatalf("build read %d records; the export holds %d (refcsv)", records, want)
+	}
 	// Counted apart from build's own guard: the rows of rejects.csv here,
 	// the comments of the archive below.
 	rejectRows := checkRejectsFile(t, work, int64(n(counts, "rejected_records")))
@@ -207,8 +214,17 @@ func checkPipeline(t *testing.T, chat []byte, flags uint8) {
 		t.Fatalf("records %d != comments %d + exact duplicates %d + %d rows of rejects.csv", records, c, d, rejectRows)
 	}
 	sum := 0
+	inFile := rejectReasons(t, work)
 	for _, r := range chatscan.Reasons {
-		sum += n(counts, "rejected."+r.String())
+		got := n(counts, "rejected."+r.String())
+		sum += got
+		if got != inFile[r.String()] {
+			t.Fatalf("build counted %d %s, rejects.csv lists %d", got, r, inFile[r.String()])
+		}
+		delete(inFile, r.String())
+	}
+	if len(inFile) > 0 {
+		t.Fatalf("rejects.csv lists reasons build does not count: %v", inFile)
 	}
 	if sum != n(counts, "rejected_records") {
 		t.Fatalf("rejected by reason add up to %d, not %d", sum, n(counts, "rejected_records"))
@@ -485,6 +501,47 @@ func TestKeyOrder(t *testing.T) {
 			t.Errorf("keyOrder(%s) = %v, want ok %v", tt.data, err, tt.ok)
 		}
 	}
+}
+
+// refRecords counts the records of a chat export, the header aside, with
+// refcsv, apart from the migration's reader; why says why it cannot:
+// --lazy-quotes, or an input whose delimiter, compression or encoding
+// refcsv does not read.
+func refRecords(chat []byte, lazy bool) (n int, why string) {
+	firstLine, _, _ := bytes.Cut(chat, []byte("\n"))
+	switch {
+	case lazy:
+		return 0, "--lazy-quotes"
+	case bytes.ContainsAny(firstLine, ";|\t"):
+		return 0, "the first line may pick another delimiter"
+	case bytes.HasPrefix(chat, []byte{0x1f, 0x8b}), bytes.HasPrefix(chat, []byte{0x28, 0xb5, 0x2f, 0xfd}),
+		bytes.HasPrefix(chat, []byte{0xff, 0xfe}), bytes.HasPrefix(chat, []byte{0xfe, 0xff}):
+		return 0, "compressed or UTF-16"
+	}
+	n, ok := refcsv.CountRecords(chat, ',')
+	if !ok {
+		return 0, "a quote open at the end"
+	}
+	return n - 1, ""
+}
+
+// rejectReasons counts the rows of rejects.csv by reason.
+func rejectReasons(t *testing.T, work string) map[string]int {
+	t.Helper()
+	f, err := os.Open(filepath.Join(work, workspace.RejectsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("rejects.csv: %v", err)
+	}
+	out := map[string]int{}
+	for _, r := range rows[1:] {
+		out[r[2]]++
+	}
+	return out
 }
 
 // checkRejectsFile reads rejects.csv with a strict CSV reader (every row as

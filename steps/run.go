@@ -148,6 +148,16 @@ func Run(ctx context.Context, env *Env, steps []Step) ([]*report.Step, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	// SOURCE_DATE_EPOCH is checked with the flags when a step reads it, so
+	// that a bad value stops the run before chat-users writes anything.
+	for _, s := range steps {
+		if s.Name == buildStep.Name || s.Name == verifyStep.Name {
+			if _, _, err := workspace.SourceDateEpoch(env.Getenv); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
 	unlock, err := workspace.Lock(o.WorkDir, env.Args)
 	if err != nil {
 		return nil, err

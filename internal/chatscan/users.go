@@ -15,6 +15,9 @@ type User struct {
 	ID    int64  // canonical chat id: the one observed first
 	// ChatIDs are all the user's chat ids, ascending.
 	ChatIDs []int64
+	// Lines are the lines of the export where each of ChatIDs was first
+	// observed, for messages about one chat id.
+	Lines []int
 	// Placeholder is true when the user was never observed with a name or
 	// an email: its name is defaulted.
 	Placeholder bool
@@ -97,6 +100,7 @@ func (g *userGraph) users() ([]User, int) {
 		nameSeq, emailSeq int64
 		name, email       string
 		ids               []int64
+		lines             []int
 	}
 	byRoot := map[int32]*acc{}
 	var order []*acc
@@ -110,6 +114,7 @@ func (g *userGraph) users() ([]User, int) {
 		}
 		n := &g.nodes[i]
 		a.ids = append(a.ids, n.id)
+		a.lines = append(a.lines, n.line)
 		if n.nameSeq >= 0 && (a.nameSeq < 0 || n.nameSeq < a.nameSeq) {
 			a.name, a.nameSeq = n.name, n.nameSeq
 		}
@@ -127,8 +132,15 @@ func (g *userGraph) users() ([]User, int) {
 	defaulted := 0
 	for k, a := range order {
 		root := &g.nodes[a.root]
-		slices.Sort(a.ids)
-		u := User{Email: a.email, ID: root.id, ChatIDs: a.ids, FirstLine: root.line}
+		byID := make([]int, len(a.ids))
+		for k := range byID {
+			byID[k] = k
+		}
+		slices.SortFunc(byID, func(x, y int) int { return cmp.Compare(a.ids[x], a.ids[y]) })
+		u := User{Email: a.email, ID: root.id, ChatIDs: make([]int64, len(a.ids)), Lines: make([]int, len(a.ids)), FirstLine: root.line}
+		for k, x := range byID {
+			u.ChatIDs[k], u.Lines[k] = a.ids[x], a.lines[x]
+		}
 		switch {
 		case a.nameSeq >= 0:
 			u.Name = a.name

@@ -4,6 +4,7 @@ import (
 	"html"
 	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ func FuzzParsers(f *testing.F) {
 		"", "00076", "123.0", "9223372036854775808", "Ann@Example.COM", "ÄBC@X.DE",
 		"a\u00a0b@c", "yes", "INTERNAL", "2021-03-04T05:06:07.123456789123+02:00",
 		"2021-03-04 05:06 UTC", "2024-02-29", "1609459200999", "a\xff\xfeb\r\nc\r",
+		"NULL,null,\\N", "NA,,-", " NULL", "nULL", "TrUe", "PUBLIC", "Internal", "yes ", "ye\u017f", "\u212a", "0,1",
 	} {
 		f.Add(s)
 	}
@@ -32,8 +34,9 @@ func FuzzParsers(f *testing.F) {
 		if s != "" && (asciiSpace[s[0]] || asciiSpace[s[len(s)-1]]) {
 			t.Fatalf("TrimSpace(%q) = %q", raw, s)
 		}
-		NewNulls([]string{raw, s}).IsNull(s)
-		ParseBool(s)
+		checkNulls(t, raw, s)
+		checkBool(t, s)
+		checkBool(t, raw)
 
 		id, ok := ParseID(s)
 		if ok && id <= 0 {
@@ -97,6 +100,93 @@ func FuzzParsers(f *testing.F) {
 			t.Fatalf("AppendHTMLBody(%q) = %q", clean, body)
 		}
 	})
+}
+
+// checkNulls reads raw as a --null-values list (split at commas, as the
+// flag is) and checks IsNull on strings near its tokens: a field is null
+// when it is "" or exactly one of the tokens, byte for byte (no trimming,
+// no case folding; SPEC section 3), and for nothing else.
+func checkNulls(t *testing.T, raw, s string) {
+	t.Helper()
+	tokens := strings.Split(raw, ",")
+	lists := []struct {
+		nulls  Nulls
+		tokens []string
+	}{
+		{Nulls{}, nil},
+		{NewNulls([]string{"NULL", "null", `\N`}), []string{"NULL", "null", `\N`}},
+		{NewNulls(tokens), tokens},
+	}
+	probes := []string{"", raw, s, "NULL", "null", `\N`, "Null", " NULL"}
+	for _, tok := range tokens {
+		probes = append(probes, tok, TrimSpace(tok), " "+tok, tok+" ", tok+"x", strings.ToUpper(tok), strings.ToLower(tok))
+		if len(tok) > 0 {
+			probes = append(probes, tok[1:], tok[:len(tok)-1])
+		}
+	}
+	for _, l := range lists {
+		for _, p := range probes {
+			if got, want := l.nulls.IsNull(p), p == "" || slices.Contains(l.tokens, p); got != want {
+				t.Fatalf("with null tokens %q, IsNull(%q) = %v, want %v", l.tokens, p, got, want)
+			}
+		}
+	}
+}
+
+// refTrueWords and refFalseWords are SPEC section 3's boolean words.
+var (
+	refTrueWords  = []string{"true", "t", "yes", "y", "1", "public"}
+	refFalseWords = []string{"false", "f", "no", "n", "0", "private", "internal"}
+)
+
+// checkBool compares ParseBool with a slow reading of SPEC section 3: s
+// (trimmed by the caller, so spaces are not words) is true or false when it
+// is one of the words but for the case of its ASCII letters; nothing else
+// is a boolean, a word spelled with a non-ASCII letter that folds to an
+// ASCII one (ſ, K) included, and not ok means false.
+func checkBool(t *testing.T, s string) {
+	t.Helper()
+	var want, wantOK bool
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		ascii = ascii && s[i] < utf8.RuneSelf
+	}
+	if ascii {
+		lower := strings.Map(func(r rune) rune {
+			if 'A' <= r && r <= 'Z' {
+				return r + 'a' - 'A'
+			}
+			return r
+		}, s)
+		want, wantOK = slices.Contains(refTrueWords, lower), slices.Contains(refTrueWords, lower) || slices.Contains(refFalseWords, lower)
+	}
+	if v, ok := ParseBool(s); v != want || ok != wantOK {
+		t.Fatalf("ParseBool(%q) = %v, %v; SPEC section 3 says %v, %v", s, v, ok, want, wantOK)
+	}
+}
+
+// TestFuzzParsersChecks gives the checks of FuzzParsers inputs whose
+// answers are known, so that a check that reads nothing cannot pass.
+func TestFuzzParsersChecks(t *testing.T) {
+	for _, s := range []string{"TRUE", "t", "Yes", "y", "1", "Public", "FALSE", "f", "nO", "N", "0", "PRIVATE", "internal"} {
+		v, ok := ParseBool(s)
+		if !ok || v != slices.Contains(refTrueWords, strings.ToLower(s)) {
+			t.Errorf("ParseBool(%q) = %v, %v", s, v, ok)
+		}
+	}
+	for _, s := range []string{"", " true", "true ", "yes\n", "ye\u017f", "\u212a", "tru", "truee", "2", "on", "off", "null"} {
+		if v, ok := ParseBool(s); v || ok {
+			t.Errorf("ParseBool(%q) = %v, %v; want false, false", s, v, ok)
+		}
+	}
+	n := NewNulls([]string{"NA", " - ", ""})
+	for s, want := range map[string]bool{"": true, "NA": true, " - ": true, "-": false, "na": false, "NA ": false, "NULL": false} {
+		if n.IsNull(s) != want {
+			t.Errorf("IsNull(%q) with NA and \" - \" = %v, want %v", s, !want, want)
+		}
+	}
+	checkNulls(t, "NA, -,", "NA")
+	checkBool(t, "Internal")
 }
 
 func isAllDigits(s string) bool {
