@@ -60,6 +60,21 @@ func Map[K comparable, V any](keys []K, lookup map[K]V) (out []V, missing []int)
 	return out, missing
 }
 
+// Replace is Map into the key column itself: col[i] becomes lookup's value
+// for it, sparing a second column of millions of rows. missing lists the
+// rows whose key the table lacks (left as they were), ascending.
+func Replace[K comparable](col []K, lookup map[K]K) (missing []int) {
+	for i, k := range col {
+		v, ok := lookup[k]
+		if !ok {
+			missing = append(missing, i)
+			continue
+		}
+		col[i] = v
+	}
+	return missing
+}
+
 // FirstSeen is drop_duplicates(keep="first") on an int64 key, fed one row at
 // a time while a file streams in: it remembers the first row of each key.
 type FirstSeen struct{ t *IDTable }

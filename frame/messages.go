@@ -1,29 +1,35 @@
 package frame
 
-// Comments is the frame of comments that build writes: one row per kept
-// valid message of the chat export, in record order, one typed column per
-// key of the archive's comment object (SPEC section 4). Body is the cleaned
-// BODY text, not yet HTML.
+// Comments is the frame of comments that build writes: one row per valid
+// message of the chat export, in record order, one typed column per key of
+// the archive's comment object (SPEC section 4). The bodies (the cleaned
+// BODY text, not yet HTML) stay in Bodies, a spill: a row holds where its
+// body is, and its hash, which tells two bodies apart without reading them.
 type Comments struct {
 	ID, Ticket, Author, Created []int64
 	Public                      []bool
-	Body                        []string
 	// Record is the message's record number in the export.
 	Record []int32
 	// TicketRow is the row of the comment's ticket in the Tickets frame.
 	TicketRow []int32
+	// BodyOff and BodyLen locate the body in Bodies; BodyHash is its
+	// xxhash64.
+	BodyOff  []int64
+	BodyLen  []uint32
+	BodyHash []uint64
+	Bodies   *Spill
 }
 
 // Len is the number of rows.
 func (c *Comments) Len() int { return len(c.ID) }
 
 // Grow makes room for n more rows, so that millions of rows are not copied
-// again and again as the columns grow.
+// again and again as the columns grow. Capacity that is never used costs
+// address space, not memory.
 func (c *Comments) Grow(n int) {
-	c.ID, c.Ticket = grow(c.ID, n), grow(c.Ticket, n)
-	c.Author, c.Created = grow(c.Author, n), grow(c.Created, n)
-	c.Public, c.Body = grow(c.Public, n), grow(c.Body, n)
-	c.Record, c.TicketRow = grow(c.Record, n), grow(c.TicketRow, n)
+	c.ID, c.Author, c.Created = grow(c.ID, n), grow(c.Author, n), grow(c.Created, n)
+	c.Public, c.Record, c.TicketRow = grow(c.Public, n), grow(c.Record, n), grow(c.TicketRow, n)
+	c.BodyOff, c.BodyLen, c.BodyHash = grow(c.BodyOff, n), grow(c.BodyLen, n), grow(c.BodyHash, n)
 }
 
 func grow[T any](s []T, n int) []T {
@@ -37,10 +43,35 @@ func grow[T any](s []T, n int) []T {
 
 // Filter keeps the rows whose keep is true, in order, in place.
 func (c *Comments) Filter(keep []bool) {
-	c.ID, c.Ticket = Filter(c.ID, keep), Filter(c.Ticket, keep)
+	c.ID, c.Ticket = Filter(c.ID, keep), filterIf(c.Ticket, keep)
 	c.Author, c.Created = Filter(c.Author, keep), Filter(c.Created, keep)
-	c.Public, c.Body = Filter(c.Public, keep), Filter(c.Body, keep)
-	c.Record, c.TicketRow = Filter(c.Record, keep), Filter(c.TicketRow, keep)
+	c.Public, c.Record, c.TicketRow = Filter(c.Public, keep), Filter(c.Record, keep), Filter(c.TicketRow, keep)
+	c.BodyOff, c.BodyLen, c.BodyHash = Filter(c.BodyOff, keep), Filter(c.BodyLen, keep), filterIf(c.BodyHash, keep)
+}
+
+// filterIf is Filter on a column that may have been dropped (nil).
+func filterIf[T any](col []T, keep []bool) []T {
+	if col == nil {
+		return nil
+	}
+	return Filter(col, keep)
+}
+
+// Texts returns the bodies of rows (in increasing row order), read into buf.
+func (c *Comments) Texts(rows []int32, buf []byte) ([]string, []byte, error) {
+	return TextRows(c.Bodies, c.BodyOff, c.BodyLen, rows, buf)
+}
+
+// AddBody appends a body to Bodies and the columns that locate it.
+func (c *Comments) AddBody(body string, hash uint64) error {
+	off, err := c.Bodies.Add(body)
+	if err != nil {
+		return err
+	}
+	c.BodyOff = append(c.BodyOff, off)
+	c.BodyLen = append(c.BodyLen, uint32(len(body)))
+	c.BodyHash = append(c.BodyHash, hash)
+	return nil
 }
 
 // Tickets is the frame of conversations, in order of first appearance (SPEC

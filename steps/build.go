@@ -116,8 +116,8 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 
 	// author_id and requester_id: every chat id looked up in the merged
 	// users (the VLOOKUP on chat id).
-	comments.Author, _ = frame.Map(comments.Author, ids.dest)
-	tickets.Requester, _ = frame.Map(tickets.Requester, ids.dest)
+	frame.Replace(comments.Author, ids.dest)
+	frame.Replace(tickets.Requester, ids.dest)
 	archiveOptions := archive.Options{
 		Batch: o.BatchSize, HTML: o.BodyFormat == "html", Indent: o.Indent,
 		Level: o.CompressionLevel, Progress: env.Progress,
@@ -127,10 +127,7 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 	alreadyMigrated := 0
 	if lineage != nil {
 		m, err := delta.Filter(&comments, &tickets, lineage, func(rows []int32) ([]uint64, error) {
-			subset := frame.Comments{ID: frame.Take(comments.ID, rows), Ticket: frame.Take(comments.Ticket, rows),
-				Author: frame.Take(comments.Author, rows), Created: frame.Take(comments.Created, rows),
-				Public: frame.Take(comments.Public, rows), Body: frame.Take(comments.Body, rows)}
-			return archive.HashComments(&subset, archiveOptions)
+			return archive.HashComments(&comments, rows, archiveOptions)
 		}, scan.Names)
 		if err != nil {
 			return err
@@ -151,7 +148,9 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 		written.ID = append(written.ID, ids.users[i])
 		writtenIDs = append(writtenIDs, ids.users[i])
 	}
-	data := &archive.Data{Tickets: &tickets, Comments: &comments, Users: written, CommentHashes: make([]uint64, comments.Len())}
+	// The bodies' hashes served the duplicates; their column now takes the
+	// hash of each comment's JSON, for migrate.db.
+	data := &archive.Data{Tickets: &tickets, Comments: &comments, Users: written, CommentHashes: comments.BodyHash[:comments.Len()]}
 	if !fixedTime {
 		mtime = data.Newest()
 	}

@@ -52,6 +52,7 @@ func (m *Memo) Scan(ctx context.Context, env *Env, messages bool) (*chatscan.Res
 		Nulls:              value.NewNulls(o.NullValues),
 		Times:              &value.TimeParser{Loc: o.Location(), Now: env.Now, Layouts: o.input.layouts},
 		Progress:           env.Progress,
+		SpillDir:           o.WorkDir,
 	})
 	if err != nil {
 		return nil, err
@@ -69,5 +70,12 @@ func (env *Env) noteFormat(res *chatscan.Result) {
 	}
 	if res.Absent[mapping.Email] {
 		env.warn("%s has no EMAIL column: every EMAIL is null, so no chat user can match a ticket platform user (map the column with --columns EMAIL=...)", res.File)
+	}
+}
+
+// Close lets go of what the memo holds: the spilled message bodies.
+func (m *Memo) Close() {
+	if m.scan != nil {
+		m.scan.Close()
 	}
 }

@@ -170,6 +170,7 @@ func Run(ctx context.Context, env *Env, steps []Step) ([]*report.Step, error) {
 		return nil, err
 	}
 	memo := newMemo(steps)
+	defer memo.Close()
 	var reports []*report.Step
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {

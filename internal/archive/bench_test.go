@@ -14,7 +14,7 @@ import (
 // with bodies that need escaping, as a seed-like export gives.
 func benchData() *Data {
 	const rows = 200000
-	var c frame.Comments
+	c := frame.Comments{Bodies: frame.MemorySpill()}
 	var t frame.Tickets
 	for i := 0; i < rows; i++ {
 		conv := int64(i/10 + 1)
@@ -28,7 +28,8 @@ func benchData() *Data {
 		c.Author = append(c.Author, int64(1000+i%2000))
 		c.Created = append(c.Created, 1609495200+int64(i%3600))
 		c.Public = append(c.Public, i%3 != 0)
-		c.Body = append(c.Body, fmt.Sprintf("Hello, this is message %d about <order> & \"refund\"", i))
+		c.AddBody(fmt.Sprintf("Hello, this is message %d about <order> & \"refund\"", i), 0)
+		c.Record = append(c.Record, int32(i+1))
 	}
 	var u Users
 	for i := 0; i < 2000; i++ {

@@ -58,6 +58,8 @@ type batchEncoder struct {
 	o      Options
 	b      batchJSON
 	strs   []byte // backing store of the batch's built strings
+	bodies []byte // the batch's bodies, read from the spill
+	rows   []int32
 	indent string
 }
 
@@ -72,10 +74,22 @@ func newBatchEncoder(o Options) *batchEncoder {
 }
 
 // encode returns file n (from 0) of the seed layout, appended to buf: the
-// n-th run of Batch rows of each frame.
-func (e *batchEncoder) encode(a *Data, n int, buf []byte) ([]byte, error) {
+// n-th run of Batch rows of each frame. hashes, when not nil, receives the
+// hash of each comment's JSON.
+func (e *batchEncoder) encode(a *Data, n int, buf []byte, hashes []uint64) ([]byte, error) {
 	o := e.o
 	lo := n * o.Batch
+	e.rows = e.rows[:0]
+	for i := lo; i < min(lo+o.Batch, a.Comments.Len()); i++ {
+		e.rows = append(e.rows, int32(i))
+	}
+	return e.encodeRows(a, n, lo, e.rows, buf, hashes)
+}
+
+// encodeRows encodes file n: tickets and users from row lo, and the
+// comments at rows.
+func (e *batchEncoder) encodeRows(a *Data, n, lo int, rows []int32, buf []byte, hashes []uint64) ([]byte, error) {
+	o := e.o
 	strs := e.strs[:0]
 	t := &e.b.Data.Tickets
 	t.Data, t.Comments, t.Users = t.Data[:0], t.Comments[:0], t.Users[:0]
@@ -86,14 +100,19 @@ func (e *batchEncoder) encode(a *Data, n int, buf []byte) ([]byte, error) {
 		t.Data = append(t.Data, ticketJSON{RequesterID: ts.Requester[i], ID: ts.ID[i], CreatedAt: view(strs, start)})
 	}
 	c := a.Comments
-	for i := lo; i < min(lo+o.Batch, c.Len()); i++ {
+	bodies, read, err := c.Texts(rows, e.bodies)
+	e.bodies = read
+	if err != nil {
+		return nil, fail.Failf("cannot read the message bodies back: %w", err)
+	}
+	for k, i := range rows {
 		start := len(strs)
 		strs = value.AppendTimestamp(strs, c.Created[i])
 		mid := len(strs)
 		if o.HTML {
-			strs = append(strs, c.Body[i]...)
+			strs = append(strs, bodies[k]...)
 		} else {
-			strs = value.AppendHTMLBody(strs, c.Body[i])
+			strs = value.AppendHTMLBody(strs, bodies[k])
 		}
 		t.Comments = append(t.Comments, commentJSON{
 			CreatedAt: view(strs[:mid], start), TicketID: c.Ticket[i], ID: c.ID[i],
@@ -109,8 +128,8 @@ func (e *batchEncoder) encode(a *Data, n int, buf []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fail.Failf("cannot encode backup_tickets_%d.json: %w", n+1, err)
 	}
-	if a.CommentHashes != nil && len(t.Comments) > 0 {
-		if err := hashComments(data, a.CommentHashes[lo:lo+len(t.Comments)]); err != nil {
+	if hashes != nil && len(t.Comments) > 0 {
+		if err := hashComments(data, hashes); err != nil {
 			return nil, fail.Failf("cannot encode backup_tickets_%d.json: %w", n+1, err)
 		}
 	}
@@ -172,16 +191,17 @@ func hashComments(data []byte, hashes []uint64) error {
 	return nil
 }
 
-// HashComments returns the hash of each comment of c as the archive would
-// write it with o (see hashComments), without writing anything: what a
-// delta run compares with the hashes its lineage recorded.
-func HashComments(c *frame.Comments, o Options) ([]uint64, error) {
-	hashes := make([]uint64, c.Len())
-	a := &Data{Tickets: &frame.Tickets{}, Comments: c, CommentHashes: hashes}
+// HashComments returns the hash of the comments of c at rows (in
+// increasing order) as the archive would write them with o (see
+// hashComments), without writing anything: what a delta run compares with
+// the hashes its lineage recorded.
+func HashComments(c *frame.Comments, rows []int32, o Options) ([]uint64, error) {
+	hashes := make([]uint64, len(rows))
+	a := &Data{Tickets: &frame.Tickets{}, Comments: c}
 	o.Indent = 0
 	e := newBatchEncoder(o)
-	for n := 0; n < frame.NumChunks(c.Len(), o.Batch); n++ {
-		if _, err := e.encode(a, n, nil); err != nil {
+	for n, run := range frame.Chunks(len(rows), o.Batch) {
+		if _, err := e.encodeRows(a, n, 0, rows[run[0]:run[1]], nil, hashes[run[0]:run[1]]); err != nil {
 			return nil, err
 		}
 	}

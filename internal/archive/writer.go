@@ -127,7 +127,12 @@ func Write(ctx context.Context, f *workspace.AtomicFile, a *Data, o Options) (fi
 		default:
 		}
 		var data []byte
-		data, err = enc.encode(a, n, buf)
+		var hashes []uint64
+		if a.CommentHashes != nil {
+			lo := n * o.Batch
+			hashes = a.CommentHashes[min(lo, len(a.CommentHashes)):min(lo+o.Batch, len(a.CommentHashes))]
+		}
+		data, err = enc.encode(a, n, buf, hashes)
 		if err == nil {
 			encoded <- entry{n + 1, data}
 		}

@@ -1,19 +1,26 @@
 package chatscan
 
 import (
-	"unsafe"
+	"cmp"
+	"fmt"
+	"slices"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/migrate-tool/migrate/frame"
+	"github.com/migrate-tool/migrate/internal/fail"
 )
 
-// messageSet collects comments and tickets during a scan: the comments
-// frame is drop_duplicates(subset=["COMMENT_PART_ID"], keep="first") done
-// while the records stream in, and the tickets frame the same on
-// CONVERSATION_ID.
+// messageSet collects comments and tickets during a scan. The tickets
+// frame is drop_duplicates(subset=["CONVERSATION_ID"], keep="first") done
+// while the records stream in; the comments frame keeps every valid message
+// until the scan ends, then drop_duplicates on COMMENT_PART_ID runs over
+// it at once (frame.FirstOf), in time linear in the rows.
 type messageSet struct {
-	comments *frame.FirstSeen
-	tickets  *frame.IDTable
-	bodies   arena
+	tickets *frame.IDTable
+	// The last conversation looked up: an export holds a conversation's
+	// messages together, so most lookups end here.
+	lastConversation int64
+	lastTicket       int32
 	// derived holds, per ticket row, what deriving absent ticket fields
 	// needs; only when the export lacks one (see deriveFields).
 	derived []derivedTicket
@@ -33,22 +40,30 @@ type derivedTicket struct {
 	earliest, author int64
 }
 
-// newMessageSet sizes its tables and the comment columns from the file size
-// (a message row is about 200 bytes), so that millions of rows are not
-// copied again and again as the columns grow.
-func newMessageSet(s *Result, fileSize int64) *messageSet {
-	hint := int(fileSize / 256)
-	s.Comments.Grow(hint)
-	return &messageSet{comments: frame.NewFirstSeen(hint), tickets: frame.NewIDTable(hint / 8)}
+// newMessageSet sizes the comment columns and the ticket table for rows
+// records, so that millions of rows are not copied again and again as the
+// columns grow, and opens the spill that holds the bodies.
+func newMessageSet(s *Result, rows int, spillDir string) (*messageSet, error) {
+	s.Comments.Grow(rows)
+	spill, err := frame.NewSpill(spillDir)
+	if err != nil {
+		return nil, fail.Failf("%w (in %s)", err, spillDir)
+	}
+	s.Comments.Bodies = spill
+	return &messageSet{tickets: frame.NewIDTable(rows / 8), lastTicket: -1}, nil
 }
 
 // ticket returns the row of a conversation's ticket, adding it on its first
 // appearance.
 func (m *messageSet) ticket(s *Result, conversation int64) int32 {
+	if conversation == m.lastConversation && m.lastTicket >= 0 {
+		return m.lastTicket
+	}
 	t, found := m.tickets.GetOrPut(conversation, int32(s.Tickets.Len()))
 	if !found {
 		s.Tickets.Append(conversation)
 	}
+	m.lastConversation, m.lastTicket = conversation, t
 	return t
 }
 
@@ -66,37 +81,60 @@ func (m *messageSet) ticketFields(s *Result, t int32, created, requester int64) 
 	}
 }
 
-// comment keeps a valid message, or drops it as an exact duplicate, or
-// finds it a conflicting duplicate: then it returns the record of the first
-// message with its id and the column (an index into Columns) of the first
-// field that differs, else -1.
-func (m *messageSet) comment(s *Result, rec int, id int64, ticket int32, author, created int64, public bool, body string) (first int32, differs int) {
+// comment adds a valid message to the comments frame, its body to the
+// spill; duplicates are found when the scan ends (see dedupe).
+func (m *messageSet) comment(s *Result, rec int, id int64, ticket int32, author, created int64, public bool, body string) error {
 	c := &s.Comments
-	if k, dup := m.comments.Add(id, int32(c.Len())); dup {
-		switch {
-		case c.Ticket[k] != s.Tickets.ID[ticket]:
-			return c.Record[k], colConversation
-		case c.Author[k] != author:
-			return c.Record[k], colAuthor
-		case c.Created[k] != created:
-			return c.Record[k], colCreated
-		case c.Public[k] != public:
-			return c.Record[k], colPublic
-		case c.Body[k] != body:
-			return c.Record[k], colBody
-		}
-		s.ExactDuplicates++
-		return 0, -1
-	}
 	c.ID = append(c.ID, id)
-	c.Ticket = append(c.Ticket, s.Tickets.ID[ticket])
 	c.TicketRow = append(c.TicketRow, ticket)
 	c.Author = append(c.Author, author)
 	c.Created = append(c.Created, created)
 	c.Public = append(c.Public, public)
-	c.Body = append(c.Body, m.bodies.keep(body))
 	c.Record = append(c.Record, int32(rec))
-	return 0, -1
+	return c.AddBody(body, xxhash.Sum64String(body))
+}
+
+// dedupe keeps the first message of each COMMENT_PART_ID (SPEC section 4):
+// a later one is an exact duplicate, dropped and counted, when its ticket,
+// author, created_at, public and body equal the first one's (the bodies by
+// their 64-bit hashes); else it is rejected as conflicting_duplicate, naming
+// the first record and the first field that differs.
+func (m *messageSet) dedupe(s *Result) {
+	c := &s.Comments
+	first := frame.FirstOf(c.ID)
+	keep := make([]bool, c.Len())
+	for i, f := range first {
+		if int(f) == i {
+			keep[i] = true
+			continue
+		}
+		differs := -1
+		switch {
+		case c.TicketRow[f] != c.TicketRow[i]:
+			differs = colConversation
+		case c.Author[f] != c.Author[i]:
+			differs = colAuthor
+		case c.Created[f] != c.Created[i]:
+			differs = colCreated
+		case c.Public[f] != c.Public[i]:
+			differs = colPublic
+		case c.BodyHash[f] != c.BodyHash[i] || c.BodyLen[f] != c.BodyLen[i]:
+			differs = colBody
+		}
+		if differs < 0 {
+			s.ExactDuplicates++
+			continue
+		}
+		s.Rejects = append(s.Rejects, Reject{Record: int(c.Record[i]), Reason: ConflictingDuplicate,
+			Column: s.Names[differs],
+			Detail: fmt.Sprintf("COMMENT_PART_ID %d was first read in record %d, whose %s differs", c.ID[i], c.Record[f], s.Names[differs])})
+	}
+	c.Filter(keep)
+	c.Ticket = make([]int64, c.Len())
+	for i, t := range c.TicketRow {
+		c.Ticket[i] = s.Tickets.ID[t]
+	}
+	slices.SortStableFunc(s.Rejects, func(a, b Reject) int { return cmp.Compare(a.Record, b.Record) })
 }
 
 // deriveFields records what one well-formed record of conversation t
@@ -135,8 +173,13 @@ func (m *messageSet) deriveFields(s *Result, o *Options, t int32, p *parsedRecor
 	}
 }
 
-// finish fills the derived ticket fields and drops the id tables.
-func (m *messageSet) finish(s *Result, o Options) {
+// finish removes the duplicates, fills the derived ticket fields and drops
+// the id tables.
+func (m *messageSet) finish(s *Result, o Options) error {
+	if err := s.Comments.Bodies.Flush(); err != nil {
+		return fail.Failf("cannot write the message bodies aside: %w", err)
+	}
+	m.dedupe(s)
 	if o.derive {
 		ts := &s.Tickets
 		for t := range ts.ID {
@@ -157,23 +200,6 @@ func (m *messageSet) finish(s *Result, o Options) {
 			}
 		}
 	}
-	m.comments, m.tickets, m.derived = nil, nil, nil
-}
-
-// arena keeps message bodies in large chunks instead of one allocation per
-// row; chunks are never written again once a string points into them.
-type arena struct{ cur []byte }
-
-const arenaChunk = 8 << 20
-
-func (a *arena) keep(s string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	if cap(a.cur)-len(a.cur) < len(s) {
-		a.cur = make([]byte, 0, max(arenaChunk, len(s)))
-	}
-	start := len(a.cur)
-	a.cur = append(a.cur, s...)
-	return unsafe.String(&a.cur[start], len(s))
+	m.tickets, m.derived = nil, nil
+	return nil
 }

@@ -74,6 +74,9 @@ type Options struct {
 	ReplaceInvalidUTF8 bool
 	// Progress, when set, shows the bytes read.
 	Progress *progress.Reporter
+	// SpillDir is where the message bodies wait for build, outside memory
+	// (see frame.Spill): the work dir.
+	SpillDir string
 
 	// header and names are the header as read and the name of each of
 	// Columns in it, for messages; absent the columns the export lacks;
@@ -121,6 +124,8 @@ type Result struct {
 	lazyQuotes bool
 	messages   bool
 	file       workspace.File
+	// err is the first error apply met (a full disk under the spill).
+	err error
 }
 
 // DefaultedPublic tells whether every comment's public came from
@@ -128,7 +133,7 @@ type Result struct {
 func (s *Result) DefaultedPublic() bool { return s.Absent[colPublic] }
 
 // Scan reads the chat export once.
-func Scan(ctx context.Context, o Options) (*Result, error) {
+func Scan(ctx context.Context, o Options) (_ *Result, err error) {
 	src, err := input.Open(o.File, o.Input)
 	if err != nil {
 		return nil, err
@@ -179,7 +184,14 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 	u := newUserGraph()
 	var m *messageSet
 	if o.Messages {
-		m = newMessageSet(s, size)
+		if m, err = newMessageSet(s, rowsHint(size, src.Format), o.SpillDir); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				s.Close()
+			}
+		}()
 	}
 	var task *progress.Task
 	if o.Progress != nil {
@@ -230,9 +242,14 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 	if task != nil {
 		task.Done()
 	}
+	if s.err != nil {
+		return nil, s.err
+	}
 	s.Users, s.NameDefaulted = u.users()
 	if o.Messages {
-		m.finish(s, o)
+		if err := m.finish(s, o); err != nil {
+			return nil, err
+		}
 	}
 	s.file = <-hashed
 	if s.file.Size < 0 {
@@ -297,11 +314,19 @@ func (s *Result) apply(o *Options, u *userGraph, m *messageSet, p *parsedRecord)
 			Column: p.column, Detail: p.detail, Fields: p.fields})
 		return
 	}
-	if first, differs := m.comment(s, p.rec, p.comment, ticket, p.author, p.created, p.public, p.body); differs >= 0 {
-		s.Rejects = append(s.Rejects, Reject{Record: p.rec, Line: p.line, Reason: ConflictingDuplicate,
-			Column: s.Names[differs],
-			Detail: fmt.Sprintf("COMMENT_PART_ID %d was first read in record %d, whose %s differs", p.comment, first, s.Names[differs])})
+	if err := m.comment(s, p.rec, p.comment, ticket, p.author, p.created, p.public, p.body); err != nil && s.err == nil {
+		s.err = fail.Failf("cannot write the message bodies aside: %w", err)
 	}
+}
+
+// rowsHint guesses how many records an export of size bytes holds, on the
+// high side (a seed-like row is about 210 bytes; a compressed one holds
+// about five times its size): capacity never used costs no memory.
+func rowsHint(size int64, f input.Format) int {
+	if f.Compression != input.None {
+		size *= 5
+	}
+	return int(size/120) + 1024
 }
 
 // headerHint says what to change when the header does not resolve.
@@ -325,3 +350,10 @@ func cloneFields(fields []string) []string {
 
 // Messages tells whether the read kept the comments, tickets and rejects.
 func (s *Result) Messages() bool { return s.messages }
+
+// Close drops the spilled message bodies.
+func (s *Result) Close() {
+	if s.Comments.Bodies != nil {
+		s.Comments.Bodies.Close()
+	}
+}
