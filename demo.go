@@ -23,7 +23,7 @@ import (
 const (
 	demoDir      = "demo-out"
 	demoUser     = "demo"
-	demoPassword = "demo-password"
+	demoPassword = "Zq8-demo-Xv3Lr"
 	// demoPerPage is small so that the sample's users take several pages,
 	// fetched concurrently; demoEvery429 makes the fake API answer 429 to
 	// the first request and every third after it, so the retries show.
@@ -37,10 +37,20 @@ const (
 // runDemo runs every step on the bundled sample: it writes the sample's
 // chat export into ./demo-out, serves the sample's ticket platform users
 // from a fake API on 127.0.0.1, fetches them from it, and builds and
-// verifies the archive there.
+// verifies the archive there. Then it runs the cutover: the same export
+// taken again later, migrated with build --delta into a second archive
+// that holds only what the first lacks, and prints the history of runs.
 func runDemo(ctx context.Context, stdout, stderr io.Writer, quiet bool) error {
+	// A fresh start: the demo's delta run continues the demo's full run.
+	if err := os.RemoveAll(demoDir); err != nil {
+		return fail.Failf("demo: cannot clear %s: %w", demoDir, err)
+	}
 	chatCSV := filepath.Join(demoDir, "chat_data.csv")
 	if err := copySample("sample/chat_data.csv", chatCSV); err != nil {
+		return err
+	}
+	laterCSV := filepath.Join(demoDir, "chat_data_later.csv")
+	if err := copySample("sample/chat_data_later.csv", laterCSV); err != nil {
 		return err
 	}
 	users, err := loadSampleUsers()
@@ -71,20 +81,36 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, quiet bool) error {
 	// The sample holds the defects of real exports on purpose, bytes that
 	// are not UTF-8 among them: the demo reads them as U+FFFD.
 	opt.InvalidUTF8 = "replace"
-	err = runSteps(ctx, &steps.Env{
-		Opt:      opt,
-		Stdout:   stdout,
-		Stderr:   stderr,
-		Now:      time.Now(),
-		Getenv:   demoGetenv,
-		Sleep:    demoSleep,
-		Progress: progress.New(stderr, quiet),
-	})
-	if err != nil {
+	env := func(o steps.Options) *steps.Env {
+		return &steps.Env{Opt: o, Stdout: stdout, Stderr: stderr, Now: time.Now(),
+			Getenv: demoGetenv, Sleep: demoSleep, Progress: progress.New(stderr, quiet)}
+	}
+	fmt.Fprintf(stdout, "== The migration: migrate -steps all --chat-csv %s --api-url %s --work-dir %s\n", chatCSV, api.URL, demoDir)
+	if err := runSteps(ctx, env(opt)); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "The archive is %s; the counts are in %s.\n",
-		opt.ArchivePath(), filepath.Join(demoDir, workspace.ReportFile))
+
+	// After cutover: the later export, with only what is new written.
+	delta := opt
+	delta.ChatCSV = laterCSV
+	delta.APIURL = ""
+	delta.Steps = []string{"chat-users", "merge-users", "build", "verify"}
+	delta.Delta = true
+	delta.Out = filepath.Join(demoDir, "backup_tickets_delta.tar.gz")
+	fmt.Fprintf(stdout, "\n== After cutover: migrate --steps chat-users,merge-users,build,verify --delta --chat-csv %s --out %s --work-dir %s\n",
+		laterCSV, delta.Out, demoDir)
+	if err := runSteps(ctx, env(delta)); err != nil {
+		return err
+	}
+
+	history := opt
+	history.Steps = []string{"history"}
+	fmt.Fprintf(stdout, "\n== migrate --steps history --work-dir %s\n", demoDir)
+	if err := runSteps(ctx, env(history)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "The archives are %s and %s; the counts are in %s, the runs in %s.\n",
+		opt.ArchivePath(), delta.Out, filepath.Join(demoDir, workspace.ReportFile), filepath.Join(demoDir, "migrate.db"))
 	return nil
 }
 

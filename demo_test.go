@@ -85,8 +85,18 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(stderr.String(), "page 1: 429 Too Many Requests, retrying in 1s (retry 1 of 5)") {
 		t.Errorf("stderr does not show the retry:\n%s", stderr.String())
 	}
+	// The cutover: the later export's delta run writes only what is new,
+	// and the history tells both runs, newest first.
+	if b := report["build"]; b["kind"] != "delta" || b["comments"] != float64(7) || b["tickets"] != float64(2) || b["users"] != float64(1) ||
+		b["already_migrated"] != float64(2510) {
+		t.Errorf("the delta run's build: %v", b)
+	}
 	out := stdout.String()
-	for _, want := range []string{"retried request", filepath.Join(demoDir, workspace.ArchiveFile)} {
+	for _, want := range []string{"retried request", filepath.Join(demoDir, workspace.ArchiveFile),
+		"== After cutover: migrate --steps chat-users,merge-users,build,verify --delta",
+		"2,510 already migrated; 1 message changed since",
+		"2 new messages on tickets already migrated",
+		"run 2, ", "a delta run, continuing the lineage of run 1", "run 1, ", "a full run, which began a new lineage"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}

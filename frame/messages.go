@@ -1,5 +1,7 @@
 package frame
 
+import "slices"
+
 // Comments is the frame of comments that build writes: one row per valid
 // message of the chat export, in record order, one typed column per key of
 // the archive's comment object (SPEC section 4). The bodies (the cleaned
@@ -41,8 +43,10 @@ func grow[T any](s []T, n int) []T {
 	return out
 }
 
-// Filter keeps the rows whose keep is true, in order, in place.
+// Filter keeps the rows whose keep is true, in order, in place. keep may
+// be a column of c itself (c.Public).
 func (c *Comments) Filter(keep []bool) {
+	keep = slices.Clone(keep)
 	c.ID, c.Ticket = Filter(c.ID, keep), filterIf(c.Ticket, keep)
 	c.Author, c.Created = Filter(c.Author, keep), Filter(c.Created, keep)
 	c.Public, c.Record, c.TicketRow = Filter(c.Public, keep), Filter(c.Record, keep), Filter(c.TicketRow, keep)
@@ -100,8 +104,10 @@ func (t *Tickets) Append(id int64) int32 {
 	return int32(len(t.ID) - 1)
 }
 
-// Filter keeps the rows whose keep is true, in order, in place.
+// Filter keeps the rows whose keep is true, in order, in place. keep may
+// be a column of t itself (t.HasFields).
 func (t *Tickets) Filter(keep []bool) {
+	keep = slices.Clone(keep)
 	t.ID, t.Created, t.Requester = Filter(t.ID, keep), Filter(t.Created, keep), Filter(t.Requester, keep)
 	t.HasFields, t.Conflict = Filter(t.HasFields, keep), Filter(t.Conflict, keep)
 }

@@ -92,14 +92,24 @@ func buildSummary(r *report.Step) []string {
 		recon += fmt.Sprintf(" + %s already migrated", n(k))
 	}
 	recon += fmt.Sprintf(" + %s rejected (see %s)", n(c.Int("rejected_records")), rejects)
-	if written, _ := c.Get("archive_written"); written != true {
-		return []string{"no archive was written", recon}
+	lines := []string{recon}
+	if kind, _ := c.Get("kind"); kind == "delta" {
+		line := fmt.Sprintf("a delta run: %s already migrated", n(c.Int("already_migrated")))
+		if k := c.Int("rejected.changed_after_migration"); k > 0 {
+			line += fmt.Sprintf("; %s changed since (the destination keeps its version)", plural(k, "message"))
+		}
+		if k := c.Int("rejected.ticket_already_migrated"); k > 0 {
+			line += fmt.Sprintf("; %s on tickets already migrated (add them through the destination's API)", plural(k, "new message"))
+		}
+		lines = append(lines, line)
 	}
-	return []string{
+	if written, _ := c.Get("archive_written"); written != true {
+		return append([]string{"no archive was written"}, lines...)
+	}
+	return append([]string{
 		fmt.Sprintf("%s, %s and %s written to %s (%s, %s)", plural(c.Int("tickets"), "ticket"), plural(c.Int("comments"), "comment"),
 			plural(c.Int("users"), "user"), archive, plural(c.Int("archive_files"), "file"), megabytes(c.Int("archive_bytes"))),
-		recon,
-	}
+	}, lines...)
 }
 
 // plural is n with thousands separators and noun, plural unless n is 1.
