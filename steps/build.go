@@ -21,16 +21,15 @@ var buildStep = Step{
 	Name: "build",
 	Run:  Build,
 	Reads: func(o *Options) []Input {
-		in := []Input{o.chatExport(), o.workFile(workspace.MergedUsersFile, "merge-users")}
-		if o.Delta {
-			in = append(in, Input{Path: o.statePath(), What: "the record of earlier runs (needed by --delta)"})
-		}
-		return in
+		// migrate.db is checked by checkState; listed here, no output
+		// may name it.
+		return []Input{o.chatExport(), o.workFile(workspace.MergedUsersFile, "merge-users"),
+			{Path: o.statePath(), What: "the record of earlier runs", Optional: true}}
 	},
 	Writes: func(o *Options) []string {
 		return []string{o.ArchivePath(), workspace.Path(o.WorkDir, workspace.RejectsFile), workspace.Path(o.WorkDir, workspace.ReportFile)}
 	},
-	Check: checkDelta,
+	Check: checkState,
 }
 
 // ErrTooManyRejects is wrapped by the error of a build that wrote no
@@ -57,13 +56,15 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 	if err != nil {
 		return err
 	}
-	db, err := state.Open(o.statePath())
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	// A delta run reads migrate.db first; a full run opens it only to
+	// record itself.
+	var db *state.DB
 	var lineage *state.Lineage
 	if o.Delta {
+		if db, err = state.Open(o.statePath()); err != nil {
+			return err
+		}
+		defer db.Close()
 		if lineage, err = newestLineage(db); err != nil {
 			return err
 		}
@@ -103,7 +104,7 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 	}
 	comments.Filter(keep)
 	rejectedTickets := tickets.Len()
-	tickets.Filter(tickets.HasFields)
+	tickets.Filter(slices.Clone(tickets.HasFields)) // a copy: Filter overwrites the column it reads
 	rejectedTickets -= tickets.Len()
 
 	// author_id and requester_id: every chat id looked up in the merged
@@ -178,6 +179,18 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 		return fail.Because(fail.TooManyRejects, ErrTooManyRejects, "%s\n%s", stop, chatscan.Summarize(rejects, rejectsFile.Name()))
 	}
 
+	// The run in migrate.db, in one transaction that is filled while the
+	// archive is written and committed once the set is published, with the
+	// list of what its archive created beside it.
+	created := &state.Created{Batch: o.BatchSize, CommentIDs: comments.ID, CommentTicket: comments.Ticket,
+		CommentHashes: data.CommentHashes, UserIDs: writtenIDs}
+	created.Tickets = make([]state.Ticket, tickets.Len())
+	for i, id := range tickets.ID {
+		created.Tickets[i] = state.Ticket{ID: id, Requester: tickets.Requester[i], Created: tickets.Created[i]}
+	}
+	recording := startRecording(db, o, rec, lineage, users, ids, created)
+	defer recording.abort(db == nil)
+
 	archiveFile, err := workspace.CreateAtomic(o.ArchivePath())
 	if err != nil {
 		return err
@@ -196,18 +209,13 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 		report.Count{"archive_files", files},
 		report.Count{"archive_bytes", archiveFile.Size()},
 	)
+	if err := recording.finish(o, rec); err != nil {
+		return err
+	}
 	if err := publish(ctx, o, rec, rejectsFile, archiveFile); err != nil {
 		return err
 	}
-
-	// The run in migrate.db, in one transaction, with the list of what its
-	// archive created beside it.
-	created := &state.Created{Batch: o.BatchSize, CommentIDs: comments.ID, CommentTicket: comments.Ticket,
-		CommentHashes: data.CommentHashes, UserIDs: writtenIDs}
-	for i, id := range tickets.ID {
-		created.Tickets = append(created.Tickets, state.Ticket{ID: id, Requester: tickets.Requester[i], Created: tickets.Created[i]})
-	}
-	return recordRun(db, o, rec, lineage, users, ids, created)
+	return recording.commit()
 }
 
 // buildCounts are build's numbers for report.json (SPEC section 7).

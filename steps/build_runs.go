@@ -23,9 +23,14 @@ import (
 // statePath is migrate.db in the work dir.
 func (o *Options) statePath() string { return workspace.Path(o.WorkDir, state.File) }
 
-// checkDelta makes --delta bad usage, before any step runs, when the work
-// dir holds no successful build to continue.
-func checkDelta(o *Options) error {
+// checkState stops a build, before any step runs, whose migrate.db it
+// cannot use (not a migrate database, or a newer one's: exit status 2), and
+// makes --delta bad usage when the work dir holds no successful build to
+// continue.
+func checkState(o *Options) error {
+	if err := state.Check(o.statePath()); err != nil {
+		return err
+	}
 	if !o.Delta {
 		return nil
 	}
@@ -37,7 +42,9 @@ func checkDelta(o *Options) error {
 		return err
 	}
 	defer db.Close()
-	if _, err := newestLineage(db); err != nil {
+	if _, err := db.Newest(); errors.Is(err, state.ErrNoRun) {
+		return fail.Because(fail.Usage, state.ErrNoRun, "--delta continues the runs recorded in %s, but it records none: run a full build first (without --delta)", db.Path())
+	} else if err != nil {
 		return err
 	}
 	return nil
@@ -101,31 +108,55 @@ func destinationIDs(users *workspace.MergedUsers, scan *chatscan.Result, lineage
 	return &buildIDs{dest: x.Dest, users: x.IDs, write: x.Write, splits: x.Splits}, nil
 }
 
-// recordRun records a published build in migrate.db, in one transaction,
-// and writes runs/<run id>/created.csv beside it.
-func recordRun(db *state.DB, o *Options, rec *report.Step, lineage *state.Lineage, users *workspace.MergedUsers, ids *buildIDs, created *state.Created) error {
-	options, _ := json.Marshal(rec.Options)
-	counts, _ := json.Marshal(rec.Counts)
-	run := &state.Run{Kind: state.Full, StartedAt: rec.StartedAt, FinishedAt: time.Now(), Version: rec.Version,
-		Options: options, Counts: counts}
+// recording is a build's run being recorded in migrate.db: one
+// transaction that a goroutine fills with the users and tickets while the
+// archive is written, that finish completes with the comments, and that
+// commit makes durable only once the set is published. A failed, stopped
+// or killed build leaves it uncommitted, so it records nothing.
+type recording struct {
+	db      *state.DB
+	r       *state.Recording
+	run     *state.Run
+	created *state.Created
+	list    *workspace.AtomicFile // runs/<id>/created.csv
+	started chan error
+}
+
+// startRecording opens migrate.db (db when the build already has it) and
+// begins recording the run in the background.
+func startRecording(db *state.DB, o *Options, rec *report.Step, lineage *state.Lineage, users *workspace.MergedUsers, ids *buildIDs, created *state.Created) *recording {
+	x := &recording{db: db, created: created, started: make(chan error, 1)}
+	x.run = &state.Run{Kind: state.Full, StartedAt: rec.StartedAt, FinishedAt: time.Now(), Version: rec.Version}
+	x.run.Options, _ = json.Marshal(rec.Options)
 	if lineage != nil {
-		run.Kind, run.Lineage = state.Delta, lineage.ID
+		x.run.Kind, x.run.Lineage = state.Delta, lineage.ID
 	}
-	for _, f := range append(rec.Inputs, rec.Outputs...) {
-		switch f.Role {
-		case RoleChatExport:
-			run.ChatExport = state.FileRef{Path: f.Path, Size: f.Size, SHA256: f.SHA256}
-		case RoleArchive:
-			run.Archive = state.FileRef{Path: f.Path, Size: f.Size, SHA256: f.SHA256}
+	for _, f := range rec.Inputs {
+		if f.Role == RoleChatExport {
+			x.run.ChatExport = state.FileRef{Path: f.Path, Size: f.Size, SHA256: f.SHA256}
 		}
 	}
-	r, err := db.Begin(run)
+	go func() {
+		x.started <- x.begin(o, users, ids)
+	}()
+	return x
+}
+
+func (x *recording) begin(o *Options, users *workspace.MergedUsers, ids *buildIDs) error {
+	if x.db == nil {
+		db, err := state.Open(o.statePath())
+		if err != nil {
+			return err
+		}
+		x.db = db
+	}
+	r, err := x.db.Begin(x.run)
 	if err != nil {
 		return err
 	}
-	defer r.Rollback()
-	wrote := make(map[int64]bool, len(created.UserIDs))
-	for _, id := range created.UserIDs {
+	x.r = r
+	wrote := make(map[int64]bool, len(x.created.UserIDs))
+	for _, id := range x.created.UserIDs {
 		wrote[id] = true
 	}
 	mapped := make([]state.User, len(users.IDs))
@@ -133,22 +164,65 @@ func recordRun(db *state.DB, o *Options, rec *report.Step, lineage *state.Lineag
 		mapped[i] = state.User{ID: ids.users[i], Email: users.Emails[i], Name: users.Names[i], Source: users.Sources[i],
 			ChatIDs: users.ChatIDs[i], Written: wrote[ids.users[i]]}
 	}
-	if err := r.Record(mapped, created); err != nil {
-		return err
-	}
-	list, err := workspace.CreateAtomic(filepath.Join(o.WorkDir, "runs", strconv.FormatInt(run.ID, 10), "created.csv"))
+	return r.RecordMapped(mapped, ids.dest, x.created)
+}
+
+// finish waits for the background work, then records the comments, the
+// archive and the counts, and writes runs/<id>/created.csv under a
+// temporary name: all that is left to do after the set is published is
+// commit.
+func (x *recording) finish(o *Options, rec *report.Step) error {
+	err := <-x.started
+	x.started = nil
 	if err != nil {
 		return err
 	}
-	defer list.Abort()
-	if err := created.WriteCSV(list); err != nil {
+	if err := x.r.RecordComments(x.created); err != nil {
+		return err
+	}
+	var archive state.FileRef
+	for _, f := range rec.Outputs {
+		if f.Role == RoleArchive {
+			archive = state.FileRef{Path: f.Path, Size: f.Size, SHA256: f.SHA256}
+		}
+	}
+	counts, _ := json.Marshal(rec.Counts)
+	if err := x.r.Finish(time.Now(), archive, counts); err != nil {
+		return err
+	}
+	list, err := workspace.CreateAtomic(filepath.Join(o.WorkDir, "runs", strconv.FormatInt(x.run.ID, 10), "created.csv"))
+	if err != nil {
+		return err
+	}
+	x.list = list
+	if err := x.created.WriteCSV(list); err != nil {
 		return fail.Failf("cannot write %s: %w", list.Name(), err)
 	}
-	if err := list.Finish(); err != nil {
-		return err
+	return list.Finish()
+}
+
+// commit records the run for good, then puts created.csv in place.
+func (x *recording) commit() error {
+	if err := x.r.Commit(); err != nil {
+		return fail.Failf("the archive, rejects.csv and report.json were published, but %s could not record the run, so a later build --delta will not know of it; run build again before importing the archive: %w", x.db.Path(), err)
 	}
-	if err := r.Commit(); err != nil {
-		return err
+	return x.list.Commit()
+}
+
+// abort drops whatever was not committed, and closes migrate.db when the
+// recording opened it.
+func (x *recording) abort(opened bool) {
+	if x.started != nil {
+		<-x.started
 	}
-	return list.Commit()
+	if x.r != nil {
+		x.r.Rollback()
+	}
+	if x.list != nil {
+		x.list.Abort()
+		os.Remove(filepath.Dir(x.list.Name())) // only when empty: a folder a committed run left stays
+	}
+	if opened && x.db != nil {
+		x.db.Close()
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/migrate-tool/migrate/internal/fail"
 	_ "modernc.org/sqlite"
@@ -107,18 +108,54 @@ func Open(path string) (*DB, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil, fail.Usagef("%s is a folder, not migrate's database", path)
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(DELETE)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)")
+	s, err := open(path)
 	if err != nil {
-		return nil, fail.Failf("cannot open %s: %w", path, err)
+		return nil, err
 	}
-	db.SetMaxOpenConns(1)
-	s := &DB{db: db, path: path}
 	if err := s.migrate(); err != nil {
-		db.Close()
+		s.db.Close()
 		return nil, err
 	}
 	os.Chmod(path, 0o600)
 	return s, nil
+}
+
+// Check tells whether path can be opened by Open, without creating or
+// changing it: a missing file is fine (build creates it), and so is an
+// older schema (build brings it up to date); a file that is not a migrate
+// database, or one a newer migrate wrote, is refused as Open refuses it.
+// Opening it may roll back a transaction that a killed build left, as
+// SQLite does on any open.
+func Check(path string) error {
+	st, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err == nil && st.IsDir() {
+		return fail.Usagef("%s is a folder, not migrate's database", path)
+	}
+	s, err := open(path)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	version, err := s.version()
+	if err == nil && version > Version {
+		err = s.newer(version)
+	}
+	return err
+}
+
+// open opens path without reading it. The path is escaped for SQLite's URI
+// form, so that a work dir holding ? or # opens the right file.
+func open(path string) (*DB, error) {
+	uri := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	db, err := sql.Open("sqlite", "file:"+uri+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(DELETE)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)")
+	if err != nil {
+		return nil, fail.Failf("cannot open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	return &DB{db: db, path: path}, nil
 }
 
 // Close closes the database.
@@ -135,8 +172,7 @@ func (s *DB) migrate() error {
 		return err
 	}
 	if version > Version {
-		return fail.Because(fail.Usage, ErrNewerSchema,
-			"%s has schema version %d, but this migrate knows versions up to %d: use the newer migrate that wrote it, or another --work-dir", s.path, version, Version)
+		return s.newer(version)
 	}
 	if version == Version {
 		return nil
@@ -158,6 +194,11 @@ func (s *DB) migrate() error {
 		return fail.Failf("cannot update %s: %w", s.path, err)
 	}
 	return nil
+}
+
+func (s *DB) newer(version int) error {
+	return fail.Because(fail.Usage, ErrNewerSchema,
+		"%s has schema version %d, but this migrate knows versions up to %d: use the newer migrate that wrote it, or another --work-dir", s.path, version, Version)
 }
 
 // version is the schema version: 0 for an empty database.
