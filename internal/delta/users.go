@@ -139,9 +139,13 @@ func Users(users []User, l *state.Lineage, ticketIDs map[int64]bool, tpSource st
 	}
 	if len(collisions) > 0 {
 		n := len(collisions)
-		return nil, fail.Because(fail.Conflict, ErrCollision, "%d users collide with ids that earlier runs of this lineage wrote (SPEC section 5): two people would become one in the destination; nothing was written. First %d:\n%s\n"+
+		who := fmt.Sprintf("%d users collide", n)
+		if n == 1 {
+			who = "1 user collides"
+		}
+		return nil, fail.Because(fail.Conflict, ErrCollision, "%s with the ids that earlier runs of this lineage wrote (SPEC section 5): two people would become one in the destination; nothing was written. First %d:\n%s\n"+
 			"A new user's id can be moved with a larger --chat-id-offset (rerun merge-users, then build --delta); an id the destination already holds for a chat user needs the destination admin's decision.",
-			n, min(n, 10), strings.Join(collisions[:min(n, 10)], "\n"))
+			who, min(n, 10), strings.Join(collisions[:min(n, 10)], "\n"))
 	}
 	return x, nil
 }
