@@ -199,8 +199,8 @@ type buildReport struct {
 		ChatIDs []int64 `json:"chat_ids"`
 		IDs     []int64 `json:"ids"`
 	} `json:"identity_splits"`
-	Records         int64 `json:"records"`
-	AlreadyMigrated int64 `json:"already_migrated"`
+	Records         int64                 `json:"records"`
+	AlreadyMigrated int64                 `json:"already_migrated"`
 	Inputs          map[string]reportFile `json:"inputs"`
 	Outputs         map[string]reportFile `json:"outputs"`
 }
