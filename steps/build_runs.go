@@ -201,12 +201,19 @@ func (x *recording) finish(o *Options, rec *report.Step) error {
 	return list.Finish()
 }
 
-// commit records the run for good, then puts created.csv in place.
+// commit puts created.csv in place, then records the run for good: a
+// build killed in between leaves a created.csv that no run claims, which
+// the next run given that id replaces, rather than a recorded run without
+// its list.
 func (x *recording) commit() error {
-	if err := x.r.Commit(); err != nil {
-		return fail.Failf("the archive, rejects.csv and report.json were published, but %s could not record the run, so a later build --delta will not know of it; run build again before importing the archive: %w", x.db.Path(), err)
+	err := x.list.Commit()
+	if err == nil {
+		err = x.r.Commit()
 	}
-	return x.list.Commit()
+	if err != nil {
+		return fail.Failf("the archive, rejects.csv and report.json were published, but %s could not record the run, so a later build --delta would not know of it: run build again before importing the archive: %w", x.db.Path(), err)
+	}
+	return nil
 }
 
 // abort drops whatever was not committed, and closes migrate.db when the
