@@ -230,4 +230,3 @@ func exitStatus(err error) int {
 	}
 	return 0
 }
-
