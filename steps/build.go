@@ -190,6 +190,7 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 	}
 	recording := startRecording(db, o, rec, lineage, users, ids, created)
 	defer recording.abort(db == nil)
+	archiveOptions.Encoded = recording.Encoded
 
 	archiveFile, err := workspace.CreateAtomic(o.ArchivePath())
 	if err != nil {
@@ -209,7 +210,7 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 		report.Count{"archive_files", files},
 		report.Count{"archive_bytes", archiveFile.Size()},
 	)
-	if err := recording.finish(o, rec); err != nil {
+	if err := recording.finish(rec); err != nil {
 		return err
 	}
 	if err := publish(ctx, o, rec, rejectsFile, archiveFile); err != nil {

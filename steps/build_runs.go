@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
+	"github.com/migrate-tool/migrate/frame"
 	"github.com/migrate-tool/migrate/internal/chatscan"
 	"github.com/migrate-tool/migrate/internal/delta"
 	"github.com/migrate-tool/migrate/internal/fail"
@@ -109,23 +111,34 @@ func destinationIDs(users *workspace.MergedUsers, scan *chatscan.Result, lineage
 }
 
 // recording is a build's run being recorded in migrate.db: one
-// transaction that a goroutine fills with the users and tickets while the
-// archive is written, that finish completes with the comments, and that
-// commit makes durable only once the set is published. A failed, stopped
-// or killed build leaves it uncommitted, so it records nothing.
+// transaction that a goroutine fills while the archive is written (the
+// users, the tickets, created.csv under a temporary name, then the comments
+// as the archive's files are encoded and their hashes known), that finish
+// completes, and that commit makes durable only once the set is published.
+// A failed, stopped or killed build leaves it uncommitted: it records
+// nothing.
 type recording struct {
 	db      *state.DB
 	r       *state.Recording
 	run     *state.Run
 	created *state.Created
 	list    *workspace.AtomicFile // runs/<id>/created.csv
-	started chan error
+
+	encoded atomic.Int64  // archive files encoded so far
+	wake    chan struct{} // a file was encoded
+	stop    chan struct{} // closed by abort
+	done    chan error    // the goroutine's result; nil once received
 }
 
+// commentFilesPerInsert is how many archive files' comments the goroutine
+// waits for before it records them: fewer, larger statements.
+const commentFilesPerInsert = 256
+
 // startRecording opens migrate.db (db when the build already has it) and
-// begins recording the run in the background.
+// begins recording the run in the background. Pass its Encoded to
+// archive.Write.
 func startRecording(db *state.DB, o *Options, rec *report.Step, lineage *state.Lineage, users *workspace.MergedUsers, ids *buildIDs, created *state.Created) *recording {
-	x := &recording{db: db, created: created, started: make(chan error, 1)}
+	x := &recording{db: db, created: created, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan error, 1)}
 	x.run = &state.Run{Kind: state.Full, StartedAt: rec.StartedAt, FinishedAt: time.Now(), Version: rec.Version}
 	x.run.Options, _ = json.Marshal(rec.Options)
 	if lineage != nil {
@@ -137,12 +150,25 @@ func startRecording(db *state.DB, o *Options, rec *report.Step, lineage *state.L
 		}
 	}
 	go func() {
-		x.started <- x.begin(o, users, ids)
+		x.done <- x.record(o, users, ids)
 	}()
 	return x
 }
 
-func (x *recording) begin(o *Options, users *workspace.MergedUsers, ids *buildIDs) error {
+// Encoded tells the recording that the first n archive files are encoded.
+func (x *recording) Encoded(n int) {
+	x.encoded.Store(int64(n))
+	select {
+	case x.wake <- struct{}{}:
+	default:
+	}
+}
+
+// errStopped ends the goroutine of a recording that abort dropped.
+var errStopped = errors.New("the build stopped")
+
+// record is the goroutine's work.
+func (x *recording) record(o *Options, users *workspace.MergedUsers, ids *buildIDs) error {
 	if x.db == nil {
 		db, err := state.Open(o.statePath())
 		if err != nil {
@@ -164,20 +190,49 @@ func (x *recording) begin(o *Options, users *workspace.MergedUsers, ids *buildID
 		mapped[i] = state.User{ID: ids.users[i], Email: users.Emails[i], Name: users.Names[i], Source: users.Sources[i],
 			ChatIDs: users.ChatIDs[i], Written: wrote[ids.users[i]]}
 	}
-	return r.RecordMapped(mapped, ids.dest, x.created)
-}
-
-// finish waits for the background work, then records the comments, the
-// archive and the counts, and writes runs/<id>/created.csv under a
-// temporary name: all that is left to do after the set is published is
-// commit.
-func (x *recording) finish(o *Options, rec *report.Step) error {
-	err := <-x.started
-	x.started = nil
-	if err != nil {
+	if err := r.RecordMapped(mapped, ids.dest, x.created); err != nil {
 		return err
 	}
-	if err := x.r.RecordComments(x.created); err != nil {
+	if x.list, err = workspace.CreateAtomic(filepath.Join(o.WorkDir, "runs", strconv.FormatInt(x.run.ID, 10), "created.csv")); err != nil {
+		return err
+	}
+	if err := x.created.WriteCSV(x.list); err != nil {
+		return fail.Failf("cannot write %s: %w", x.list.Name(), err)
+	}
+	if err := x.list.Finish(); err != nil {
+		return err
+	}
+
+	// The comments, as their files are encoded: comment file k is in
+	// archive file k.
+	c, batch := x.created, x.created.Batch
+	total := frame.NumChunks(len(c.CommentIDs), batch)
+	for recorded := 0; recorded < total; {
+		ready := min(int(x.encoded.Load()), total)
+		if ready-recorded < commentFilesPerInsert && ready < total {
+			select {
+			case <-x.wake:
+				continue
+			case <-x.stop:
+				return errStopped
+			}
+		}
+		lo, hi := recorded*batch, min(ready*batch, len(c.CommentIDs))
+		if err := r.CommentFiles(recorded+1, batch, c.CommentIDs[lo:hi], c.CommentTicket[lo:hi], c.CommentHashes[lo:hi]); err != nil {
+			return err
+		}
+		recorded = ready
+	}
+	return nil
+}
+
+// finish waits for the goroutine, then records what is known only now:
+// when the run finished, its archive and its counts. All that is left to
+// do after the set is published is commit.
+func (x *recording) finish(rec *report.Step) error {
+	err := <-x.done
+	x.done = nil
+	if err != nil {
 		return err
 	}
 	var archive state.FileRef
@@ -187,18 +242,7 @@ func (x *recording) finish(o *Options, rec *report.Step) error {
 		}
 	}
 	counts, _ := json.Marshal(rec.Counts)
-	if err := x.r.Finish(time.Now(), archive, counts); err != nil {
-		return err
-	}
-	list, err := workspace.CreateAtomic(filepath.Join(o.WorkDir, "runs", strconv.FormatInt(x.run.ID, 10), "created.csv"))
-	if err != nil {
-		return err
-	}
-	x.list = list
-	if err := x.created.WriteCSV(list); err != nil {
-		return fail.Failf("cannot write %s: %w", list.Name(), err)
-	}
-	return list.Finish()
+	return x.r.Finish(time.Now(), archive, counts)
 }
 
 // commit puts created.csv in place, then records the run for good: a
@@ -219,8 +263,9 @@ func (x *recording) commit() error {
 // abort drops whatever was not committed, and closes migrate.db when the
 // recording opened it.
 func (x *recording) abort(opened bool) {
-	if x.started != nil {
-		<-x.started
+	close(x.stop)
+	if x.done != nil {
+		<-x.done
 	}
 	if x.r != nil {
 		x.r.Rollback()
