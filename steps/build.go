@@ -56,24 +56,32 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 	if err != nil {
 		return err
 	}
-	// A delta run reads migrate.db first; a full run opens it only to
-	// record itself.
+	// A delta run reads what its lineage wrote from migrate.db while the
+	// export is read; a full run opens migrate.db only to record itself.
 	var db *state.DB
 	var lineage *state.Lineage
+	loaded := make(chan error, 1)
 	if o.Delta {
 		if db, err = state.Open(o.statePath()); err != nil {
 			return err
 		}
 		defer db.Close()
-		if lineage, err = newestLineage(db); err != nil {
-			return err
-		}
+		go func() {
+			var err error
+			lineage, err = newestLineage(db)
+			loaded <- err
+		}()
+	} else {
+		loaded <- nil
 	}
 
 	// comments and tickets: the chat export read once, each record cast by
 	// the value rules, the first message of each COMMENT_PART_ID kept.
 	scan, err := memo.Scan(ctx, env, true)
 	if err != nil {
+		return err // without waiting for the lineage: a stop is quick
+	}
+	if err := <-loaded; err != nil {
 		return err
 	}
 	rec.AddInput(scan.Export())
@@ -120,10 +128,7 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 	alreadyMigrated := 0
 	if lineage != nil {
 		m, err := delta.Filter(&comments, &tickets, lineage, func(rows []int32) ([]uint64, error) {
-			subset := frame.Comments{ID: frame.Take(comments.ID, rows), Ticket: frame.Take(comments.Ticket, rows),
-				Author: frame.Take(comments.Author, rows), Created: frame.Take(comments.Created, rows),
-				Public: frame.Take(comments.Public, rows), Body: frame.Take(comments.Body, rows)}
-			return archive.HashComments(&subset, archiveOptions)
+			return hashRows(&comments, rows, archiveOptions)
 		}, scan.Names)
 		if err != nil {
 			return err

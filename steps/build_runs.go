@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/migrate-tool/migrate/frame"
+	"github.com/migrate-tool/migrate/internal/archive"
 	"github.com/migrate-tool/migrate/internal/chatscan"
 	"github.com/migrate-tool/migrate/internal/delta"
 	"github.com/migrate-tool/migrate/internal/fail"
@@ -277,4 +279,28 @@ func (x *recording) abort(opened bool) {
 	if opened && x.db != nil {
 		x.db.Close()
 	}
+}
+
+// hashRows returns the hashes of the comments at rows as the archive would
+// write them (archive.HashComments), in two halves at once: a delta run
+// hashes every comment its lineage wrote, and nothing else runs meanwhile.
+func hashRows(comments *frame.Comments, rows []int32, o archive.Options) ([]uint64, error) {
+	half := len(rows) / 2
+	parts := [][]int32{rows[:half], rows[half:]}
+	hashes := make([][]uint64, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for k, part := range parts {
+		wg.Go(func() {
+			subset := frame.Comments{ID: frame.Take(comments.ID, part), Ticket: frame.Take(comments.Ticket, part),
+				Author: frame.Take(comments.Author, part), Created: frame.Take(comments.Created, part),
+				Public: frame.Take(comments.Public, part), Body: frame.Take(comments.Body, part)}
+			hashes[k], errs[k] = archive.HashComments(&subset, o)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return append(hashes[0], hashes[1]...), nil
 }

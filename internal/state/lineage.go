@@ -139,7 +139,13 @@ func (s *DB) Lineage(id int64) (*Lineage, error) {
 	}); err != nil {
 		return bad(err)
 	}
-	l.Comments = frame.NewIDTable(1 << 16)
+	// Sized from the runs' counts, so that millions of ids are not
+	// rehashed again and again as the table grows.
+	var written int
+	if err := s.db.QueryRow(`SELECT coalesce(sum(counts ->> '$.comments'), 0) FROM runs WHERE id IN `+in, args...).Scan(&written); err != nil {
+		return bad(err)
+	}
+	l.Comments = frame.NewIDTable(max(written, 1<<16))
 	if err := s.each(`SELECT comments FROM comment_files WHERE run_id IN `+in+` ORDER BY run_id, file`, args, func(r *sql.Rows) error {
 		var items []byte
 		if err := r.Scan(&items); err != nil {
