@@ -99,9 +99,10 @@ type Result struct {
 	PublicDefaulted int
 	TicketConflicts int
 
-	lazyQuotes bool
-	messages   bool
-	file       workspace.File
+	lazyQuotes  bool
+	checkpoints []checkpoint // the first record of each batch, in order
+	messages    bool
+	file        workspace.File
 }
 
 // Scan reads the chat export once.
@@ -176,6 +177,9 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 	for b := range batches {
 		if b.err != nil {
 			return nil, b.err
+		}
+		if len(b.recs) > 0 {
+			s.checkpoints = append(s.checkpoints, b.start)
 		}
 		for i := range b.recs {
 			s.apply(o, u, m, &b.recs[i])
