@@ -30,7 +30,7 @@ func (r *Recording) RecordMapped(users []User, dest map[int64]int64, c *Created)
 	if err := r.Users(users, dest); err != nil {
 		return err
 	}
-	return r.Tickets(c.Tickets)
+	return r.TicketFiles(1, c.Batch, c.Tickets)
 }
 
 // RecordComments records the comments the run created, with the hashes

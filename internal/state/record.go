@@ -180,11 +180,28 @@ func (r *Recording) insert(head string, width, n int, fill func(i int, args []an
 	return nil
 }
 
-// Tickets records the tickets the run's archive created.
-func (r *Recording) Tickets(tickets []Ticket) error {
-	return r.insert("INSERT INTO tickets VALUES ", 4, len(tickets), func(i int, args []any) {
-		t := tickets[i]
-		args[0], args[1], args[2], args[3] = r.run.ID, t.ID, t.Requester, value.FormatTimestamp(t.Created)
+// TicketFiles records the tickets of the archive files from first (from
+// 1) on, batch tickets a file: their ids, requesters and creation times,
+// in archive order, as one JSON array per file.
+func (r *Recording) TicketFiles(first, batch int, tickets []Ticket) error {
+	files := (len(tickets) + batch - 1) / batch
+	var b []byte
+	return r.insert("INSERT INTO ticket_files VALUES ", 3, files, func(f int, args []any) {
+		b = append(b[:0], '[')
+		for i, t := range tickets[f*batch : min((f+1)*batch, len(tickets))] {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			b = strconv.AppendInt(b, t.ID, 10)
+			b = append(b, ',')
+			b = strconv.AppendInt(b, t.Requester, 10)
+			b = append(b, ',', '"')
+			b = value.AppendTimestamp(b, t.Created)
+			b = append(b, '"', ']')
+		}
+		b = append(b, ']')
+		args[0], args[1], args[2] = r.run.ID, first+f, string(b)
 	})
 }
 

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +44,7 @@ func TestOpenRefusesWhatItCannotRead(t *testing.T) {
 		{"newer schema", func(t *testing.T, path string) {
 			sqliteFile(t, path, `CREATE TABLE schema_version (version INTEGER NOT NULL)`, `INSERT INTO schema_version VALUES (99)`,
 				`CREATE TABLE runs (id INTEGER PRIMARY KEY, something_new TEXT)`)
-		}, ErrNewerSchema, "has schema version 99, but this migrate knows versions up to 1"},
+		}, ErrNewerSchema, fmt.Sprintf("has schema version 99, but this migrate knows versions up to %d", Version)},
 		{"another program's SQLite database", func(t *testing.T, path string) {
 			sqliteFile(t, path, `CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)`, `INSERT INTO notes VALUES (1, 'keep me')`)
 		}, ErrNotState, "is an SQLite database, but not migrate's"},
@@ -138,6 +140,43 @@ func TestOpenUpgradesAnOlderSchema(t *testing.T) {
 			}
 		})
 	}
+	t.Run("schema 1", func(t *testing.T) {
+		// A database as the first migrate with migrate.db wrote it: tickets
+		// a row each.
+		path := filepath.Join(t.TempDir(), File)
+		sqliteFile(t, path, migrations[0], `UPDATE schema_version SET version = 1`,
+			`INSERT INTO runs VALUES (1, 1, 'full', '2024-01-01T00:00:00Z', '2024-01-01T00:00:01Z', 'v', '{}', 'chat.csv', 1, 'ab', 'a.tar.gz', 1, 'cd', '{"comments":1}')`,
+			`INSERT INTO tickets VALUES (1, 20, 2, '2024-01-01T00:00:00Z'), (1, 10, 1, '2023-12-31T00:00:00Z')`,
+			`INSERT INTO comment_files VALUES (1, 1, '[[100,10,-5]]')`)
+		db, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if v, err := db.version(); err != nil || v != Version {
+			t.Fatalf("version %d, %v; want %d", v, err, Version)
+		}
+		rows, err := db.db.Query(`SELECT run_id, file, id, requester_id, created_at FROM tickets ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var run, file, id, requester int64
+			var created string
+			rows.Scan(&run, &file, &id, &requester, &created)
+			got = append(got, fmt.Sprintf("%d %d %d %d %s", run, file, id, requester, created))
+		}
+		rows.Close()
+		if want := []string{"1 1 10 1 2023-12-31T00:00:00Z", "1 1 20 2 2024-01-01T00:00:00Z"}; !slices.Equal(got, want) {
+			t.Errorf("tickets after the upgrade: %q, want %q", got, want)
+		}
+		l, err := db.Lineage(1)
+		if err != nil || !l.Tickets[10] || !l.Tickets[20] || l.Comments.Len() != 1 {
+			t.Fatalf("the lineage after the upgrade: %+v, %v", l, err)
+		}
+		recordOne(t, db)
+	})
 	t.Run("missing file", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), File)
 		if err := Check(path); err != nil {
@@ -229,7 +268,7 @@ func TestRollbackRecordsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Tickets([]Ticket{{ID: 1, Requester: 1, Created: 1}}); err != nil {
+	if err := r.TicketFiles(1, 100, []Ticket{{ID: 1, Requester: 1, Created: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	r.Rollback()
