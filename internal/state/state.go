@@ -102,13 +102,28 @@ var migrations = []string{
 		FROM comment_files AS f, json_each(f.comments) AS j;`,
 	// 1 -> 2: tickets a row per archive file, as comments. Schema 1 did
 	// not keep their archive order: its tickets become one row per run,
-	// file 1, in id order.
+	// file 1, in id order. Both are rowid tables: a row of 4 KB fits in a
+	// rowid table's page but spills to overflow pages in a WITHOUT ROWID
+	// one, which made recording 2M comments a third slower.
 	`CREATE TABLE ticket_files (
 		run_id INTEGER NOT NULL REFERENCES runs (id),
 		file INTEGER NOT NULL,
 		tickets TEXT NOT NULL,
 		PRIMARY KEY (run_id, file)
-	) WITHOUT ROWID;
+	);
+	DROP VIEW comments;
+	CREATE TABLE comment_files_2 (
+		run_id INTEGER NOT NULL REFERENCES runs (id),
+		file INTEGER NOT NULL,
+		comments TEXT NOT NULL,
+		PRIMARY KEY (run_id, file)
+	);
+	INSERT INTO comment_files_2 SELECT run_id, file, comments FROM comment_files ORDER BY run_id, file;
+	DROP TABLE comment_files;
+	ALTER TABLE comment_files_2 RENAME TO comment_files;
+	CREATE VIEW comments AS
+		SELECT f.run_id AS run_id, f.file AS file, j.value ->> 0 AS id, j.value ->> 1 AS ticket_id, j.value ->> 2 AS hash
+		FROM comment_files AS f, json_each(f.comments) AS j;
 	INSERT INTO ticket_files
 		SELECT run_id, 1, json_group_array(json_array(id, requester_id, created_at))
 		FROM (SELECT * FROM tickets ORDER BY run_id, id) GROUP BY run_id;
@@ -193,6 +208,13 @@ func (s *DB) migrate() error {
 	}
 	if version == Version {
 		return nil
+	}
+	if version == 0 {
+		// Pages of 16 KB hold the 4 KB rows of ticket_files and
+		// comment_files with less waste; only an empty database takes it.
+		if _, err := s.db.Exec(`PRAGMA page_size = 16384`); err != nil {
+			return fail.Failf("cannot create %s: %w", s.path, err)
+		}
 	}
 	tx, err := s.db.Begin()
 	if err != nil {
