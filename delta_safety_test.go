@@ -143,7 +143,12 @@ func TestStoppedBuildRecordsNothing(t *testing.T) {
 					t.Fatalf("the next build left %d runs, want %d", len(final), len(after)+1)
 				}
 				checkRecordedSet(t, work, final[0])
-				if left, _ := filepath.Glob(filepath.Join(work, ".*.tmp-*")); len(left) > 0 {
+				left, _ := filepath.Glob(filepath.Join(work, ".*.tmp-*"))
+				runsLeft, _ := filepath.Glob(filepath.Join(work, "runs", "*", ".*.tmp-*"))
+				if journal := filepath.Join(work, state.File+"-journal"); exists(journal) {
+					left = append(left, journal)
+				}
+				if left = append(left, runsLeft...); len(left) > 0 {
 					t.Errorf("temporary files left after the next build: %v", left)
 				}
 			})
