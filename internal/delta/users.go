@@ -114,8 +114,13 @@ func Users(users []User, l *state.Lineage, ticketIDs map[int64]bool, tpSource st
 		default:
 			id = known[0]
 			if len(known) > 1 {
-				x.Splits = append(x.Splits, Split{Email: u.Email, ChatIDs: u.ChatIDs, IDs: known,
-					Why: "this export links chat ids that earlier runs gave different ids"})
+				split := Split{Email: u.Email, ChatIDs: u.ChatIDs, IDs: known,
+					Why: "this export links chat ids that earlier runs gave different ids"}
+				if u.Source == tpSource && !slices.Contains(known, u.ID) {
+					split.IDs = append(slices.Clone(known), u.ID)
+					split.Why += fmt.Sprintf(", and the user now matches ticket platform user %d by email", u.ID)
+				}
+				x.Splits = append(x.Splits, split)
 			} else if u.Source == tpSource && u.ID != id {
 				x.Splits = append(x.Splits, Split{Email: u.Email, ChatIDs: u.ChatIDs, IDs: []int64{id, u.ID},
 					Why: fmt.Sprintf("written with id %d before, this user now matches ticket platform user %d by email", id, u.ID)})

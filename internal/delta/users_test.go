@@ -56,6 +56,9 @@ func TestUsers(t *testing.T) {
 		{"two lineage ids for one person: a split, each chat id keeps its id",
 			[]User{{Name: "Dave", Email: "dave@y.test", Source: "chat", ID: 21, ChatIDs: []int64{21, 22, 23}}},
 			[]int64{21}, []bool{false}, map[int64]int64{21: 21, 22: 22, 23: 21}, 1},
+		{"two lineage ids and a ticket platform match: one split naming all three",
+			[]User{{Name: "Dave", Email: "dave@y.test", Source: tp, ID: 9031, ChatIDs: []int64{21, 22}}},
+			[]int64{21}, []bool{false}, map[int64]int64{21: 21, 22: 22}, 1},
 		{"an old chat user now matching the ticket platform: a split, the id stays",
 			[]User{{Name: "Dave", Email: "dave@y.test", Source: tp, ID: 9031, ChatIDs: []int64{21}}},
 			[]int64{21}, []bool{false}, map[int64]int64{21: 21}, 1},
@@ -65,6 +68,9 @@ func TestUsers(t *testing.T) {
 			x, err := Users(tt.users, lineage(), tpIDs, tp)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if len(x.Splits) == 1 && tt.users[0].Source == tp && !slices.Contains(x.Splits[0].IDs, tt.users[0].ID) {
+				t.Errorf("the split %+v does not name the ticket platform id %d", x.Splits[0], tt.users[0].ID)
 			}
 			if !slices.Equal(x.IDs, tt.ids) || !slices.Equal(x.Write, tt.write) || len(x.Splits) != tt.splits {
 				t.Errorf("ids %v write %v splits %+v; want %v %v and %d splits", x.IDs, x.Write, x.Splits, tt.ids, tt.write, tt.splits)
