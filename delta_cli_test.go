@@ -229,3 +229,37 @@ func TestVerifyAcceptsUsersOfTheLineage(t *testing.T) {
 		t.Errorf("verify with a user that no run wrote: %v (status %d), want exit 4 naming author 11\n%s", err, fail.Code(err), out.String())
 	}
 }
+
+// TestWarnsOfAnUnrecordedArchive: a build killed between publishing its
+// set and recording it leaves an archive that migrate.db does not know; a
+// delta run says so. (The kill is simulated by deleting the run's record.)
+func TestWarnsOfAnUnrecordedArchive(t *testing.T) {
+	work := t.TempDir()
+	if _, _, err := runArgs(t, work, "--steps", "chat-users,merge-users,build", "--quiet"); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, err := runArgs(t, work, "--steps", "build", "--delta", "--quiet"); err != nil || strings.Contains(errOut, "does not record") {
+		t.Fatalf("a delta after a recorded build: %v, stderr %q", err, errOut)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(work, state.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"users", "chat_ids", "ticket_files", "comment_files", "runs"} {
+		col := "run_id"
+		if table == "runs" {
+			col = "id"
+		}
+		if _, err := db.Exec(`DELETE FROM `+table+` WHERE `+col+` = 2`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	_, errOut, err := runArgs(t, work, "--steps", "build", "--delta", "--batch-size", "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut, "backup_tickets.tar.gz (SHA-256 ") || !strings.Contains(errOut, "was published by a build that") {
+		t.Errorf("no warning of the unrecorded archive on stderr:\n%s", errOut)
+	}
+}

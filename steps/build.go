@@ -66,6 +66,7 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 			return err
 		}
 		defer db.Close()
+		warnUnrecorded(env, db)
 		go func() {
 			var err error
 			lineage, err = newestLineage(db)

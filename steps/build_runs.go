@@ -54,6 +54,39 @@ func checkState(o *Options) error {
 	return nil
 }
 
+// warnUnrecorded warns when report.json records an archive that no run in
+// db wrote: a build killed after it published its set and before it
+// recorded itself (the set is published first, SPEC section 12). Whether
+// that archive was imported only a person knows; a delta run does not
+// know of it.
+func warnUnrecorded(env *Env, db *state.DB) {
+	objects, err := report.Read(workspace.Path(env.Opt.WorkDir, workspace.ReportFile))
+	if err != nil || objects["build"] == nil {
+		return
+	}
+	var build struct {
+		Outputs map[string]report.File `json:"outputs"`
+	}
+	if json.Unmarshal(objects["build"], &build) != nil {
+		return
+	}
+	archive, ok := build.Outputs[RoleArchive]
+	if !ok || archive.SHA256 == "" {
+		return
+	}
+	runs, err := db.Runs()
+	if err != nil {
+		return
+	}
+	for _, r := range runs {
+		if r.Archive.SHA256 == archive.SHA256 {
+			return
+		}
+	}
+	env.warn("%s (SHA-256 %.12s…) was published by a build that %s does not record: it was stopped between publishing and recording. If that archive was imported, this run writes its objects again, unless it is that same build rerun (same export and flags: the same archive, now recorded)",
+		archive.Path, archive.SHA256, db.Path())
+}
+
 // newestLineage loads what the newest lineage of runs wrote.
 func newestLineage(db *state.DB) (*state.Lineage, error) {
 	newest, err := db.Newest()
