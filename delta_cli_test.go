@@ -250,7 +250,7 @@ func TestWarnsOfAnUnrecordedArchive(t *testing.T) {
 		if table == "runs" {
 			col = "id"
 		}
-		if _, err := db.Exec(`DELETE FROM `+table+` WHERE `+col+` = 2`); err != nil {
+		if _, err := db.Exec(`DELETE FROM ` + table + ` WHERE ` + col + ` = 2`); err != nil {
 			t.Fatal(err)
 		}
 	}
