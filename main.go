@@ -100,11 +100,15 @@ Steps, in order: fetch-users, chat-users, merge-users, build, verify.
 "all" runs every step (fetch-users only with --api-url and no --ticket-users).
 "inspect" reads the first records of an export from another tool and writes
 <work-dir>/mapping.yaml, a proposed --mapping (see README: Exports from other tools).
+"history", never part of "all", prints the builds recorded in <work-dir>/migrate.db.
 
 Example: the whole job on an export and the ticket platform's API
   export MIGRATE_API_USER=me MIGRATE_API_PASSWORD=...   # never on the command line
   migrate -steps all --chat-csv chat_data.csv --api-url https://tickets.example.com \
           --work-dir work --out backup_tickets.tar.gz
+
+Example: a later export, adding only what the first archive lacks (same ids)
+  migrate --steps chat-users,merge-users,build --delta --chat-csv export-2.csv --work-dir work
 
 Example: rebuild only the archive with other options, reusing work/
   migrate --steps build,verify --work-dir work --batch-size 50 --existing-users skip

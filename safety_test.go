@@ -336,7 +336,7 @@ func TestHalfPublishedSetIsFound(t *testing.T) {
 	if fail.Code(err) != fail.Violations || !strings.Contains(out, "report.json recorded") || !strings.Contains(out, "run build again") {
 		t.Fatalf("verify of a half-published set: %v (status %d)\n%s", err, fail.Code(err), out)
 	}
-	if _, _, err := runArgs(t, work, "--steps", "build,verify", "--quiet"); err != nil {
-		t.Fatalf("the next build did not replace the set: %v", err)
+	if out, _, err := runArgs(t, work, "--steps", "build,verify", "--quiet"); err != nil {
+		t.Fatalf("the next build did not replace the set: %v\n%s", err, out)
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"slices"
 
 	"github.com/migrate-tool/migrate/frame"
@@ -23,16 +21,15 @@ var buildStep = Step{
 	Name: "build",
 	Run:  Build,
 	Reads: func(o *Options) []Input {
-		in := []Input{o.chatExport(), o.workFile(workspace.MergedUsersFile, "merge-users")}
-		if o.Delta {
-			in = append(in, Input{Path: o.statePath(), What: "the record of earlier runs (needed by --delta)"})
-		}
-		return in
+		// migrate.db is checked by checkState; listed here, no output
+		// may name it.
+		return []Input{o.chatExport(), o.workFile(workspace.MergedUsersFile, "merge-users"),
+			{Path: o.statePath(), What: "the record of earlier runs", Optional: true}}
 	},
 	Writes: func(o *Options) []string {
 		return []string{o.ArchivePath(), workspace.Path(o.WorkDir, workspace.RejectsFile), workspace.Path(o.WorkDir, workspace.ReportFile)}
 	},
-	Check: checkDelta,
+	Check: checkState,
 }
 
 // ErrTooManyRejects is wrapped by the error of a build that wrote no
@@ -59,28 +56,33 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 	if err != nil {
 		return err
 	}
-	// An existing migrate.db is opened now, so that one this migrate
-	// cannot use stops the build before any work; a new one is created
-	// only to record a run that succeeded, so that a failed or interrupted
-	// build leaves none behind (SPEC sections 2 and 12).
+	// A delta run reads what its lineage wrote from migrate.db while the
+	// export is read; a full run opens migrate.db only to record itself.
 	var db *state.DB
-	if _, err := os.Stat(o.statePath()); o.Delta || !errors.Is(err, fs.ErrNotExist) {
+	var lineage *state.Lineage
+	loaded := make(chan error, 1)
+	if o.Delta {
 		if db, err = state.Open(o.statePath()); err != nil {
 			return err
 		}
 		defer db.Close()
-	}
-	var lineage *state.Lineage
-	if o.Delta {
-		if lineage, err = newestLineage(db); err != nil {
-			return err
-		}
+		warnUnrecorded(env, db)
+		go func() {
+			var err error
+			lineage, err = newestLineage(db)
+			loaded <- err
+		}()
+	} else {
+		loaded <- nil
 	}
 
 	// comments and tickets: the chat export read once, each record cast by
 	// the value rules, the first message of each COMMENT_PART_ID kept.
 	scan, err := memo.Scan(ctx, env, true)
 	if err != nil {
+		return err // without waiting for the lineage: a stop is quick
+	}
+	if err := <-loaded; err != nil {
 		return err
 	}
 	rec.AddInput(scan.Export())
@@ -111,7 +113,7 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 	}
 	comments.Filter(keep)
 	rejectedTickets := tickets.Len()
-	tickets.Filter(tickets.HasFields)
+	tickets.Filter(slices.Clone(tickets.HasFields)) // a copy: Filter overwrites the column it reads
 	rejectedTickets -= tickets.Len()
 
 	// author_id and requester_id: every chat id looked up in the merged
@@ -127,7 +129,7 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 	alreadyMigrated := 0
 	if lineage != nil {
 		m, err := delta.Filter(&comments, &tickets, lineage, func(rows []int32) ([]uint64, error) {
-			return archive.HashComments(&comments, rows, archiveOptions)
+			return hashRows(&comments, rows, archiveOptions)
 		}, scan.Names)
 		if err != nil {
 			return err
@@ -185,6 +187,19 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 		return fail.Because(fail.TooManyRejects, ErrTooManyRejects, "%s\n%s", stop, chatscan.Summarize(rejects, rejectsFile.Name()))
 	}
 
+	// The run in migrate.db, in one transaction that is filled while the
+	// archive is written and committed once the set is published, with the
+	// list of what its archive created beside it.
+	created := &state.Created{Batch: o.BatchSize, CommentIDs: comments.ID, CommentTicket: comments.Ticket,
+		CommentHashes: data.CommentHashes, UserIDs: writtenIDs}
+	created.Tickets = make([]state.Ticket, tickets.Len())
+	for i, id := range tickets.ID {
+		created.Tickets[i] = state.Ticket{ID: id, Requester: tickets.Requester[i], Created: tickets.Created[i]}
+	}
+	recording := startRecording(db, o, rec, lineage, users, ids, created)
+	defer recording.abort(db == nil)
+	archiveOptions.Encoded = recording.Encoded
+
 	archiveFile, err := workspace.CreateAtomic(o.ArchivePath())
 	if err != nil {
 		return err
@@ -203,24 +218,13 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 		report.Count{"archive_files", files},
 		report.Count{"archive_bytes", archiveFile.Size()},
 	)
+	if err := recording.finish(rec); err != nil {
+		return err
+	}
 	if err := publish(ctx, o, rec, rejectsFile, archiveFile); err != nil {
 		return err
 	}
-
-	// The run in migrate.db, in one transaction, with the list of what its
-	// archive created beside it.
-	created := &state.Created{Batch: o.BatchSize, CommentIDs: comments.ID, CommentTicket: comments.Ticket,
-		CommentHashes: data.CommentHashes, UserIDs: writtenIDs}
-	for i, id := range tickets.ID {
-		created.Tickets = append(created.Tickets, state.Ticket{ID: id, Requester: tickets.Requester[i], Created: tickets.Created[i]})
-	}
-	if db == nil {
-		if db, err = state.Open(o.statePath()); err != nil {
-			return err
-		}
-		defer db.Close()
-	}
-	return recordRun(db, o, rec, lineage, users, ids, created)
+	return recording.commit()
 }
 
 // buildCounts are build's numbers for report.json (SPEC section 7).

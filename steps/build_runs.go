@@ -6,8 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/migrate-tool/migrate/frame"
+	"github.com/migrate-tool/migrate/internal/archive"
 	"github.com/migrate-tool/migrate/internal/chatscan"
 	"github.com/migrate-tool/migrate/internal/delta"
 	"github.com/migrate-tool/migrate/internal/fail"
@@ -23,9 +27,14 @@ import (
 // statePath is migrate.db in the work dir.
 func (o *Options) statePath() string { return workspace.Path(o.WorkDir, state.File) }
 
-// checkDelta makes --delta bad usage, before any step runs, when the work
-// dir holds no successful build to continue.
-func checkDelta(o *Options) error {
+// checkState stops a build, before any step runs, whose migrate.db it
+// cannot use (not a migrate database, or a newer one's: exit status 2), and
+// makes --delta bad usage when the work dir holds no successful build to
+// continue.
+func checkState(o *Options) error {
+	if err := state.Check(o.statePath()); err != nil {
+		return err
+	}
 	if !o.Delta {
 		return nil
 	}
@@ -37,10 +46,45 @@ func checkDelta(o *Options) error {
 		return err
 	}
 	defer db.Close()
-	if _, err := newestLineage(db); err != nil {
+	if _, err := db.Newest(); errors.Is(err, state.ErrNoRun) {
+		return fail.Because(fail.Usage, state.ErrNoRun, "--delta continues the runs recorded in %s, but it records none: run a full build first (without --delta)", db.Path())
+	} else if err != nil {
 		return err
 	}
 	return nil
+}
+
+// warnUnrecorded warns when report.json records an archive that no run in
+// db wrote: a build killed after it published its set and before it
+// recorded itself (the set is published first, SPEC section 12). Whether
+// that archive was imported only a person knows; a delta run does not
+// know of it.
+func warnUnrecorded(env *Env, db *state.DB) {
+	objects, err := report.Read(workspace.Path(env.Opt.WorkDir, workspace.ReportFile))
+	if err != nil || objects["build"] == nil {
+		return
+	}
+	var build struct {
+		Outputs map[string]report.File `json:"outputs"`
+	}
+	if json.Unmarshal(objects["build"], &build) != nil {
+		return
+	}
+	archive, ok := build.Outputs[RoleArchive]
+	if !ok || archive.SHA256 == "" {
+		return
+	}
+	runs, err := db.Runs()
+	if err != nil {
+		return
+	}
+	for _, r := range runs {
+		if r.Archive.SHA256 == archive.SHA256 {
+			return
+		}
+	}
+	env.warn("%s (SHA-256 %.12s…) was published by a build that %s does not record: it was stopped between publishing and recording. If that archive was imported, this run writes its objects again, unless it is that same build rerun (same export and flags: the same archive, now recorded)",
+		archive.Path, archive.SHA256, db.Path())
 }
 
 // newestLineage loads what the newest lineage of runs wrote.
@@ -101,31 +145,79 @@ func destinationIDs(users *workspace.MergedUsers, scan *chatscan.Result, lineage
 	return &buildIDs{dest: x.Dest, users: x.IDs, write: x.Write, splits: x.Splits}, nil
 }
 
-// recordRun records a published build in migrate.db, in one transaction,
-// and writes runs/<run id>/created.csv beside it.
-func recordRun(db *state.DB, o *Options, rec *report.Step, lineage *state.Lineage, users *workspace.MergedUsers, ids *buildIDs, created *state.Created) error {
-	options, _ := json.Marshal(rec.Options)
-	counts, _ := json.Marshal(rec.Counts)
-	run := &state.Run{Kind: state.Full, StartedAt: rec.StartedAt, FinishedAt: time.Now(), Version: rec.Version,
-		Options: options, Counts: counts}
+// recording is a build's run being recorded in migrate.db: one
+// transaction that a goroutine fills while the archive is written (the
+// users, the tickets, created.csv under a temporary name, then the comments
+// as the archive's files are encoded and their hashes known), that finish
+// completes, and that commit makes durable only once the set is published.
+// A failed, stopped or killed build leaves it uncommitted: it records
+// nothing.
+type recording struct {
+	db      *state.DB
+	r       *state.Recording
+	run     *state.Run
+	created *state.Created
+	list    *workspace.AtomicFile // runs/<id>/created.csv
+
+	encoded atomic.Int64  // archive files encoded so far
+	wake    chan struct{} // a file was encoded
+	stop    chan struct{} // closed by abort
+	done    chan error    // the goroutine's result; nil once received
+}
+
+// commentFilesPerInsert is how many archive files' comments the goroutine
+// waits for before it records them: fewer, larger statements.
+const commentFilesPerInsert = 256
+
+// startRecording opens migrate.db (db when the build already has it) and
+// begins recording the run in the background. Pass its Encoded to
+// archive.Write.
+func startRecording(db *state.DB, o *Options, rec *report.Step, lineage *state.Lineage, users *workspace.MergedUsers, ids *buildIDs, created *state.Created) *recording {
+	x := &recording{db: db, created: created, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan error, 1)}
+	x.run = &state.Run{Kind: state.Full, StartedAt: rec.StartedAt, FinishedAt: time.Now(), Version: rec.Version}
+	x.run.Options, _ = json.Marshal(rec.Options)
 	if lineage != nil {
-		run.Kind, run.Lineage = state.Delta, lineage.ID
+		x.run.Kind, x.run.Lineage = state.Delta, lineage.ID
 	}
-	for _, f := range append(rec.Inputs, rec.Outputs...) {
-		switch f.Role {
-		case RoleChatExport:
-			run.ChatExport = state.FileRef{Path: f.Path, Size: f.Size, SHA256: f.SHA256}
-		case RoleArchive:
-			run.Archive = state.FileRef{Path: f.Path, Size: f.Size, SHA256: f.SHA256}
+	for _, f := range rec.Inputs {
+		if f.Role == RoleChatExport {
+			x.run.ChatExport = state.FileRef{Path: f.Path, Size: f.Size, SHA256: f.SHA256}
 		}
 	}
-	r, err := db.Begin(run)
+	go func() {
+		x.done <- x.record(o, users, ids)
+	}()
+	return x
+}
+
+// Encoded tells the recording that the first n archive files are encoded.
+func (x *recording) Encoded(n int) {
+	x.encoded.Store(int64(n))
+	select {
+	case x.wake <- struct{}{}:
+	default:
+	}
+}
+
+// errStopped ends the goroutine of a recording that abort dropped.
+var errStopped = errors.New("the build stopped")
+
+// record is the goroutine's work.
+func (x *recording) record(o *Options, users *workspace.MergedUsers, ids *buildIDs) error {
+	if x.db == nil {
+		db, err := state.Open(o.statePath())
+		if err != nil {
+			return err
+		}
+		x.db = db
+	}
+	r, err := x.db.Begin(x.run)
 	if err != nil {
 		return err
 	}
-	defer r.Rollback()
-	wrote := make(map[int64]bool, len(created.UserIDs))
-	for _, id := range created.UserIDs {
+	x.r = r
+	wrote := make(map[int64]bool, len(x.created.UserIDs))
+	for _, id := range x.created.UserIDs {
 		wrote[id] = true
 	}
 	mapped := make([]state.User, len(users.IDs))
@@ -133,22 +225,112 @@ func recordRun(db *state.DB, o *Options, rec *report.Step, lineage *state.Lineag
 		mapped[i] = state.User{ID: ids.users[i], Email: users.Emails[i], Name: users.Names[i], Source: users.Sources[i],
 			ChatIDs: users.ChatIDs[i], Written: wrote[ids.users[i]]}
 	}
-	if err := r.Record(mapped, created); err != nil {
+	if err := r.RecordMapped(mapped, ids.dest, x.created); err != nil {
 		return err
 	}
-	list, err := workspace.CreateAtomic(filepath.Join(o.WorkDir, "runs", strconv.FormatInt(run.ID, 10), "created.csv"))
+	if x.list, err = workspace.CreateAtomic(filepath.Join(o.WorkDir, "runs", strconv.FormatInt(x.run.ID, 10), "created.csv")); err != nil {
+		return err
+	}
+	if err := x.created.WriteCSV(x.list); err != nil {
+		return fail.Failf("cannot write %s: %w", x.list.Name(), err)
+	}
+	if err := x.list.Finish(); err != nil {
+		return err
+	}
+
+	// The comments, as their files are encoded: comment file k is in
+	// archive file k.
+	c, batch := x.created, x.created.Batch
+	total := frame.NumChunks(len(c.CommentIDs), batch)
+	for recorded := 0; recorded < total; {
+		ready := min(int(x.encoded.Load()), total)
+		if ready-recorded < commentFilesPerInsert && ready < total {
+			select {
+			case <-x.wake:
+				continue
+			case <-x.stop:
+				return errStopped
+			}
+		}
+		lo, hi := recorded*batch, min(ready*batch, len(c.CommentIDs))
+		if err := r.CommentFiles(recorded+1, batch, c.CommentIDs[lo:hi], c.CommentTicket[lo:hi], c.CommentHashes[lo:hi]); err != nil {
+			return err
+		}
+		recorded = ready
+	}
+	return nil
+}
+
+// finish waits for the goroutine, then records what is known only now:
+// when the run finished, its archive and its counts. All that is left to
+// do after the set is published is commit.
+func (x *recording) finish(rec *report.Step) error {
+	err := <-x.done
+	x.done = nil
 	if err != nil {
 		return err
 	}
-	defer list.Abort()
-	if err := created.WriteCSV(list); err != nil {
-		return fail.Failf("cannot write %s: %w", list.Name(), err)
+	var archive state.FileRef
+	for _, f := range rec.Outputs {
+		if f.Role == RoleArchive {
+			archive = state.FileRef{Path: f.Path, Size: f.Size, SHA256: f.SHA256}
+		}
 	}
-	if err := list.Finish(); err != nil {
-		return err
+	counts, _ := json.Marshal(rec.Counts)
+	return x.r.Finish(time.Now(), archive, counts)
+}
+
+// commit puts created.csv in place, then records the run for good: a
+// build killed in between leaves a created.csv that no run claims, which
+// the next run given that id replaces, rather than a recorded run without
+// its list.
+func (x *recording) commit() error {
+	err := x.list.Commit()
+	if err == nil {
+		err = x.r.Commit()
 	}
-	if err := r.Commit(); err != nil {
-		return err
+	if err != nil {
+		return fail.Failf("the archive, rejects.csv and report.json were published, but %s could not record the run, so a later build --delta would not know of it: run build again before importing the archive: %w", x.db.Path(), err)
 	}
-	return list.Commit()
+	return nil
+}
+
+// abort drops whatever was not committed, and closes migrate.db when the
+// recording opened it.
+func (x *recording) abort(opened bool) {
+	close(x.stop)
+	if x.done != nil {
+		<-x.done
+	}
+	if x.r != nil {
+		x.r.Rollback()
+	}
+	if x.list != nil {
+		x.list.Abort()
+		os.Remove(filepath.Dir(x.list.Name())) // only when empty: a folder a committed run left stays
+	}
+	if opened && x.db != nil {
+		x.db.Close()
+	}
+}
+
+// hashRows returns the hashes of the comments at rows as the archive would
+// write them (archive.HashComments), in two halves at once: a delta run
+// hashes every comment its lineage wrote, and nothing else runs meanwhile.
+func hashRows(comments *frame.Comments, rows []int32, o archive.Options) ([]uint64, error) {
+	half := len(rows) / 2
+	parts := [][]int32{rows[:half], rows[half:]}
+	hashes := make([][]uint64, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for k, part := range parts {
+		wg.Go(func() {
+			hashes[k], errs[k] = archive.HashComments(comments, part, o)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return append(hashes[0], hashes[1]...), nil
 }

@@ -63,6 +63,10 @@ type Options struct {
 	MTime int64
 	// Progress, when set, counts the files written.
 	Progress *progress.Reporter
+	// Encoded, when set, is called with n after the first n files are
+	// encoded, so that their comments' hashes (Data.CommentHashes) can be
+	// read while the rest is written. It must not block.
+	Encoded func(n int)
 }
 
 // Write slices the frames into runs of Batch rows (the seed layout) and
@@ -135,6 +139,9 @@ func Write(ctx context.Context, f *workspace.AtomicFile, a *Data, o Options) (fi
 		data, err = enc.encode(a, n, buf, hashes)
 		if err == nil {
 			encoded <- entry{n + 1, data}
+			if o.Encoded != nil {
+				o.Encoded(n + 1)
+			}
 		}
 	}
 	close(encoded)

@@ -43,7 +43,16 @@ type recordBatch struct {
 	recs   []parsedRecord
 	text   []byte // backing store of the batch's names, emails and bodies
 	offset int64  // bytes read when the batch was full, for progress
+	start  checkpoint
 	err    error
+}
+
+// checkpoint is where a record starts in the export, so that rejects.csv
+// can read records again from there rather than from the first line.
+type checkpoint struct {
+	record int
+	offset int64 // the byte where reading it starts
+	line   int   // the line where it starts
 }
 
 const batchRecords = 4096
@@ -73,9 +82,13 @@ func (o Options) parse(ctx context.Context, r *frame.Reader, idx [numColumns]int
 	raw := make([]string, len(Columns))
 	var perr *frame.ParseError // outside the loop: errors.As makes it escape
 	for rec := 1; ; rec++ {
+		start := r.InputOffset()
 		fields, line, err := r.Read()
 		if err == io.EOF {
 			break
+		}
+		if len(b.recs) == 0 {
+			b.start = checkpoint{record: rec, offset: start, line: line}
 		}
 		if err != nil && (!errors.As(err, &perr) || errors.Is(err, frame.ErrOpenQuote)) {
 			send(&recordBatch{err: csvError(o.File, err)})

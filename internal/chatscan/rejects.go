@@ -49,31 +49,50 @@ func (s *Result) WriteRejects(w io.Writer, rejects []Reject) error {
 }
 
 // refill reads the export again for the rejected records whose raw values
-// were not kept.
+// were not kept, from the last checkpoint before the first of them: the
+// records a delta run rejects are usually the export's last ones. The text
+// goes through the same chain as the first read (decompression, decoding,
+// delimiter), nothing left to detect.
 func (s *Result) refill(rejects []Reject) error {
 	want := map[int]int{}
+	first := 0
 	for i, r := range rejects {
 		if r.Fields == nil && r.Reason != MalformedRow {
 			want[r.Record] = i
+			if first == 0 || r.Record < first {
+				first = r.Record
+			}
 		}
 	}
 	if len(want) == 0 {
 		return nil
 	}
-	// The same chain as the first read (decompression, decoding,
-	// delimiter), nothing left to detect.
 	src, err := input.Open(s.File, s.Format.Options())
 	if err != nil {
 		return fail.Failf("cannot read %s again for rejects.csv: %w", s.File, err)
 	}
 	defer src.Close()
+	from := checkpoint{record: 1}
+	for _, c := range s.checkpoints {
+		if c.record <= first && c.offset > 0 {
+			from = c
+		}
+	}
+	if from.offset > 0 {
+		if err := src.Skip(from.offset); err != nil {
+			return fail.Failf("cannot read %s again for rejects.csv: %w", s.File, err)
+		}
+	}
 	r := frame.NewReader(src.Text)
 	r.Comma = src.Delimiter
 	r.LazyQuotes = s.lazyQuotes
-	if _, _, err := r.Read(); err != nil {
-		return fail.Failf("cannot read %s again for rejects.csv: %w", s.File, err)
+	if from.offset == 0 {
+		if _, _, err := r.Read(); err != nil {
+			return fail.Failf("cannot read %s again for rejects.csv: %w", s.File, err)
+		}
 	}
-	for rec := 1; len(want) > 0; rec++ {
+	base := -1 // lines read before the checkpoint, once known
+	for rec := from.record; len(want) > 0; rec++ {
 		fields, line, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			return fail.Failf("%s changed while migrate was reading it: rerun build", s.File)
@@ -82,8 +101,14 @@ func (s *Result) refill(rejects []Reject) error {
 		if err != nil && !errors.As(err, &perr) {
 			return fail.Failf("cannot read %s again for rejects.csv: %w", s.File, err)
 		}
+		if base < 0 {
+			base = 0
+			if from.offset > 0 {
+				base = from.line - line
+			}
+		}
 		if i, ok := want[rec]; ok {
-			rejects[i].Fields, rejects[i].Line = fields, line
+			rejects[i].Fields, rejects[i].Line = fields, base+line
 			delete(want, rec)
 		}
 	}

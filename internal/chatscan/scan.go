@@ -121,9 +121,10 @@ type Result struct {
 	PublicDefaulted int
 	TicketConflicts int
 
-	lazyQuotes bool
-	messages   bool
-	file       workspace.File
+	lazyQuotes  bool
+	checkpoints []checkpoint // the first record of each batch, in order
+	messages    bool
+	file        workspace.File
 	// err is the first error apply met (a full disk under the spill).
 	err error
 }
@@ -226,6 +227,9 @@ func Scan(ctx context.Context, o Options) (_ *Result, err error) {
 	for b := range batches {
 		if b.err != nil {
 			return nil, b.err
+		}
+		if len(b.recs) > 0 {
+			s.checkpoints = append(s.checkpoints, b.start)
 		}
 		for i := range b.recs {
 			s.apply(&o, u, m, &b.recs[i])

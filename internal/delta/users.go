@@ -7,6 +7,7 @@
 package delta
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,6 +15,10 @@ import (
 	"github.com/migrate-tool/migrate/internal/fail"
 	"github.com/migrate-tool/migrate/internal/state"
 )
+
+// ErrCollision is wrapped by the error of a delta run whose users collide
+// with the ids its lineage wrote (exit status 3).
+var ErrCollision = errors.New("users collide with the ids of earlier runs")
 
 // User is a merged user of this run (merged_users.csv).
 type User struct {
@@ -50,24 +55,35 @@ type Identity struct {
 // lineage mapped keeps its destination id, and so does a new chat id of the
 // same person (linked by email, in this export or to an email the lineage
 // wrote); a user written before is not written again. ticketIDs are the
-// ticket platform's ids. A new user whose chat-sourced id is an id the
-// lineage wrote, or one of the ticket platform, would merge two people:
-// that is a collision (exit status 3), as in SPEC section 5.
+// ticket platform's ids, tpSource the source of a ticket platform user.
+//
+// Collisions (SPEC section 5) are checked against the lineage too, and stop
+// the run (exit status 3) naming the first ten: a new user whose id is one
+// the lineage gave another person (a chat user's id, or a ticket platform
+// user's id that the lineage gave a chat user), and a user who keeps an id
+// the lineage gave a chat user that is now a ticket platform user's id.
 func Users(users []User, l *state.Lineage, ticketIDs map[int64]bool, tpSource string) (*Identity, error) {
 	byEmail := map[string]int64{}
-	for id, email := range l.Users {
-		if email != "" {
-			if old, ok := byEmail[email]; !ok || id < old {
-				byEmail[email] = id
+	for id, w := range l.Users {
+		if w.Email != "" {
+			if old, ok := byEmail[w.Email]; !ok || id < old {
+				byEmail[w.Email] = id
 			}
 		}
 	}
-	written := map[int64]bool{}
+	given := map[int64]bool{} // every id the lineage gave
 	for _, id := range l.Dest {
-		written[id] = true
+		given[id] = true
 	}
 	for id := range l.Users {
-		written[id] = true
+		given[id] = true
+	}
+	// chatGiven tells whether the lineage gave id to a chat or placeholder
+	// user: every such user was written, as only ticket platform users
+	// are ever left out (--existing-users skip).
+	chatGiven := func(id int64) bool {
+		w, ok := l.Users[id]
+		return ok && w.Source != tpSource
 	}
 	x := &Identity{Dest: map[int64]int64{}, IDs: make([]int64, len(users)), Write: make([]bool, len(users))}
 	var collisions []string
@@ -85,18 +101,34 @@ func Users(users []User, l *state.Lineage, ticketIDs map[int64]bool, tpSource st
 		id := u.ID
 		switch {
 		case len(known) == 0:
-			// A new person: the id merge-users gave.
-			if u.Source != tpSource && (written[id] || ticketIDs[id]) {
-				collisions = append(collisions, fmt.Sprintf("  %q (chat ids %v): id %d was written for another person by an earlier run", u.Name, u.ChatIDs, id))
+			// A new person: the id merge-users gave, unless the lineage
+			// gave it to someone else.
+			switch {
+			case u.Source != tpSource && given[id]:
+				collisions = append(collisions, fmt.Sprintf("  %q (chat ids %v): id %d was given to another person by an earlier run", u.Name, u.ChatIDs, id))
+			case u.Source != tpSource && ticketIDs[id]:
+				collisions = append(collisions, fmt.Sprintf("  %q (chat ids %v): id %d is a ticket platform user's", u.Name, u.ChatIDs, id))
+			case u.Source == tpSource && chatGiven(id):
+				collisions = append(collisions, fmt.Sprintf("  %q (chat ids %v): ticket platform id %d was given to a chat user by an earlier run", u.Name, u.ChatIDs, id))
 			}
 		default:
 			id = known[0]
 			if len(known) > 1 {
-				x.Splits = append(x.Splits, Split{Email: u.Email, ChatIDs: u.ChatIDs, IDs: known,
-					Why: "this export links chat ids that earlier runs gave different ids"})
+				split := Split{Email: u.Email, ChatIDs: u.ChatIDs, IDs: known,
+					Why: "this export links chat ids that earlier runs gave different ids"}
+				if u.Source == tpSource && !slices.Contains(known, u.ID) {
+					split.IDs = append(slices.Clone(known), u.ID)
+					split.Why += fmt.Sprintf(", and the user now matches ticket platform user %d by email", u.ID)
+				}
+				x.Splits = append(x.Splits, split)
 			} else if u.Source == tpSource && u.ID != id {
 				x.Splits = append(x.Splits, Split{Email: u.Email, ChatIDs: u.ChatIDs, IDs: []int64{id, u.ID},
 					Why: fmt.Sprintf("written with id %d before, this user now matches ticket platform user %d by email", id, u.ID)})
+			}
+			for _, k := range known {
+				if chatGiven(k) && ticketIDs[k] && !(u.Source == tpSource && u.ID == k) {
+					collisions = append(collisions, fmt.Sprintf("  %q (chat ids %v): id %d, which an earlier run gave this chat user, is now a ticket platform user's", u.Name, u.ChatIDs, k))
+				}
 			}
 		}
 		x.IDs[i] = id
@@ -112,8 +144,13 @@ func Users(users []User, l *state.Lineage, ticketIDs map[int64]bool, tpSource st
 	}
 	if len(collisions) > 0 {
 		n := len(collisions)
-		return nil, fail.Conflictf("%d new users would take ids that earlier runs of this lineage wrote for other people; nothing was written. First %d:\n%s\nRerun merge-users with a larger --chat-id-offset, then build --delta again.",
-			n, min(n, 10), strings.Join(collisions[:min(n, 10)], "\n"))
+		who := fmt.Sprintf("%d users collide", n)
+		if n == 1 {
+			who = "1 user collides"
+		}
+		return nil, fail.Because(fail.Conflict, ErrCollision, "%s with the ids that earlier runs of this lineage wrote (SPEC section 5): two people would become one in the destination; nothing was written. First %d:\n%s\n"+
+			"A new user's id can be moved with a larger --chat-id-offset (rerun merge-users, then build --delta); an id the destination already holds for a chat user needs the destination admin's decision.",
+			who, min(n, 10), strings.Join(collisions[:min(n, 10)], "\n"))
 	}
 	return x, nil
 }

@@ -188,6 +188,21 @@ func (s *Source) Consumed() int64 {
 	return s.counter.n
 }
 
+// Skip advances the text by n bytes, as the CSV reader counts them (its
+// InputOffset): a plain file seeks there; compressed or decoded text is
+// read and dropped, which still spares the parsing.
+func (s *Source) Skip(n int64) error {
+	if s.counter == nil {
+		// Text is the file's own buffered reader, nothing read from it yet.
+		if _, err := s.file.Seek(n, io.SeekStart); err == nil {
+			s.Text.Reset(s.file)
+			return nil
+		}
+	}
+	_, err := io.CopyN(io.Discard, s.Text, n)
+	return err
+}
+
 // Close closes the decompressor and the file.
 func (s *Source) Close() error {
 	for _, c := range s.closers {

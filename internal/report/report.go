@@ -111,7 +111,7 @@ func (r *Step) AddOutput(f File) { r.Outputs = append(r.Outputs, f) }
 func (r *Step) object() Counts {
 	o := Counts{
 		{"seconds", roundSeconds(r.Seconds)},
-		{"started_at", r.StartedAt.UTC().Format(time.RFC3339)},
+		{"started_at", r.StartedAt.UTC().Format(time.RFC3339Nano)},
 		{"version", r.Version},
 	}
 	o = append(o, r.Counts...)
@@ -226,7 +226,7 @@ func Find(path, role string) (Recorded, bool) {
 			if !ok || f.Path == "" {
 				continue
 			}
-			if !found || o.StartedAt > best.StartedAt {
+			if !found || later(o.StartedAt, best.StartedAt) {
 				best, found = Recorded{Step: name, StartedAt: o.StartedAt, File: f}, true
 			}
 		}
@@ -252,4 +252,31 @@ func Number[T ~int | ~int64](n T) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// Output returns the file that step recorded as its output with role in
+// the report at path.
+func Output(path, step, role string) (File, bool) {
+	objects, err := Read(path)
+	if err != nil {
+		return File{}, false
+	}
+	var o struct {
+		Outputs map[string]File `json:"outputs"`
+	}
+	if raw, ok := objects[step]; !ok || json.Unmarshal(raw, &o) != nil {
+		return File{}, false
+	}
+	f, ok := o.Outputs[role]
+	return f, ok && f.Path != ""
+}
+
+// later tells whether the started_at a is later than b.
+func later(a, b string) bool {
+	ta, errA := time.Parse(time.RFC3339Nano, a)
+	tb, errB := time.Parse(time.RFC3339Nano, b)
+	if errA != nil || errB != nil {
+		return a > b
+	}
+	return ta.After(tb)
 }

@@ -62,9 +62,8 @@ type Lineage struct {
 	Runs []int64 // oldest first
 	// Dest maps every chat id a run mapped to its destination id.
 	Dest map[int64]int64
-	// Users are the destination ids of the users written, with their
-	// email ("" when none).
-	Users map[int64]string
+	// Users are the users written, by destination id.
+	Users map[int64]WrittenUser
 	// Tickets are the ids of the tickets written.
 	Tickets map[int64]bool
 	// Comments index the comments written: comment id -> row of Hashes.
@@ -72,9 +71,15 @@ type Lineage struct {
 	Hashes   []uint64
 }
 
+// WrittenUser is a user a run of the lineage wrote.
+type WrittenUser struct {
+	Email  string // "" when none
+	Source string // ticket_platform, chat or placeholder
+}
+
 // Lineage loads what the runs of lineage id wrote.
 func (s *DB) Lineage(id int64) (*Lineage, error) {
-	l := &Lineage{ID: id, Dest: map[int64]int64{}, Users: map[int64]string{}, Tickets: map[int64]bool{}}
+	l := &Lineage{ID: id, Dest: map[int64]int64{}, Users: map[int64]WrittenUser{}, Tickets: map[int64]bool{}}
 	bad := func(err error) (*Lineage, error) { return nil, fail.Failf("cannot read %s: %w", s.path, err) }
 	rows, err := s.db.Query(`SELECT id FROM runs WHERE lineage = ? ORDER BY id`, id)
 	if err != nil {
@@ -111,13 +116,15 @@ func (s *DB) Lineage(id int64) (*Lineage, error) {
 	}); err != nil {
 		return bad(err)
 	}
-	if err := s.each(`SELECT id, email FROM users WHERE run_id IN `+in, args, func(r *sql.Rows) error {
+	if err := s.each(`SELECT id, email, source FROM users WHERE run_id IN `+in+` ORDER BY run_id`, args, func(r *sql.Rows) error {
 		var id int64
-		var email string
-		if err := r.Scan(&id, &email); err != nil {
+		var u WrittenUser
+		if err := r.Scan(&id, &u.Email, &u.Source); err != nil {
 			return err
 		}
-		l.Users[id] = email
+		if _, ok := l.Users[id]; !ok {
+			l.Users[id] = u
+		}
 		return nil
 	}); err != nil {
 		return bad(err)
@@ -132,9 +139,15 @@ func (s *DB) Lineage(id int64) (*Lineage, error) {
 	}); err != nil {
 		return bad(err)
 	}
-	l.Comments = frame.NewIDTable(1 << 16)
+	// Sized from the runs' counts, so that millions of ids are not
+	// rehashed again and again as the table grows.
+	var written int
+	if err := s.db.QueryRow(`SELECT coalesce(sum(counts ->> '$.comments'), 0) FROM runs WHERE id IN `+in, args...).Scan(&written); err != nil {
+		return bad(err)
+	}
+	l.Comments = frame.NewIDTable(max(written, 1<<16))
 	if err := s.each(`SELECT comments FROM comment_files WHERE run_id IN `+in+` ORDER BY run_id, file`, args, func(r *sql.Rows) error {
-		var items []byte
+		var items sql.RawBytes // parsed before the next row: no copy of 95 MB
 		if err := r.Scan(&items); err != nil {
 			return err
 		}

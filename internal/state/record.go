@@ -99,28 +99,36 @@ func orEmpty(j json.RawMessage) json.RawMessage {
 	return j
 }
 
-// Users records the users the run mapped.
-func (r *Recording) Users(users []User) error {
-	userStmt, err := r.tx.Prepare(`INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return r.fail(err)
-	}
-	defer userStmt.Close()
-	chatStmt, err := r.tx.Prepare(`INSERT OR REPLACE INTO chat_ids VALUES (?, ?, ?)`)
-	if err != nil {
-		return r.fail(err)
-	}
-	defer chatStmt.Close()
-	var ids strings.Builder
+// Users records the users the run mapped: every chat id with the
+// destination id it maps to (dest, which may keep an id that a user's
+// other chat ids do not share: an identity split), and the users the
+// run's archive wrote. A chat id missing from dest maps to its user's id.
+func (r *Recording) Users(users []User, dest map[int64]int64) error {
+	var chat [][3]int64
 	for _, u := range users {
 		for _, c := range u.ChatIDs {
-			if _, err := chatStmt.Exec(r.run.ID, c, u.ID); err != nil {
-				return r.fail(err)
+			id, ok := dest[c]
+			if !ok {
+				id = u.ID
 			}
+			chat = append(chat, [3]int64{r.run.ID, c, id})
 		}
-		if !u.Written {
-			continue
+	}
+	err := r.insert("INSERT OR REPLACE INTO chat_ids VALUES ", 3, len(chat), func(i int, args []any) {
+		args[0], args[1], args[2] = chat[i][0], chat[i][1], chat[i][2]
+	})
+	if err != nil {
+		return err
+	}
+	var written []int
+	for i, u := range users {
+		if u.Written {
+			written = append(written, i)
 		}
+	}
+	var ids strings.Builder
+	return r.insert("INSERT INTO users VALUES ", 6, len(written), func(i int, args []any) {
+		u := users[written[i]]
 		ids.Reset()
 		for k, c := range u.ChatIDs {
 			if k > 0 {
@@ -128,38 +136,91 @@ func (r *Recording) Users(users []User) error {
 			}
 			ids.WriteString(strconv.FormatInt(c, 10))
 		}
-		if _, err := userStmt.Exec(r.run.ID, u.ID, u.Email, u.Name, u.Source, ids.String()); err != nil {
+		args[0], args[1], args[2], args[3], args[4], args[5] = r.run.ID, u.ID, u.Email, u.Name, u.Source, ids.String()
+	})
+}
+
+// rowsPerStatement is how many rows one INSERT carries at most: a
+// statement per row would cost more in statements than in rows.
+const rowsPerStatement = 256
+
+// insert inserts n rows of width values each, which fill puts in args,
+// rowsPerStatement rows per statement, each statement prepared once.
+func (r *Recording) insert(head string, width, n int, fill func(i int, args []any)) error {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + "),"
+	var stmt *sql.Stmt
+	stmtRows := 0
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	args := make([]any, 0, width*rowsPerStatement)
+	for lo := 0; lo < n; lo += rowsPerStatement {
+		k := min(n-lo, rowsPerStatement)
+		if stmt == nil || k != stmtRows {
+			if stmt != nil {
+				stmt.Close()
+			}
+			var err error
+			if stmt, err = r.tx.Prepare(head + strings.TrimSuffix(strings.Repeat(row, k), ",")); err != nil {
+				stmt = nil
+				return r.fail(err)
+			}
+			stmtRows = k
+		}
+		args = args[:width*k]
+		for i := range k {
+			fill(lo+i, args[i*width:(i+1)*width])
+		}
+		if _, err := stmt.Exec(args...); err != nil {
 			return r.fail(err)
 		}
 	}
 	return nil
 }
 
-// ticketsPerStatement is how many tickets one INSERT carries: fewer
-// statements, the same rows.
-const ticketsPerStatement = 500
-
-// Tickets records the tickets the run's archive created.
-func (r *Recording) Tickets(tickets []Ticket) error {
-	for len(tickets) > 0 {
-		n := min(len(tickets), ticketsPerStatement)
-		q := "INSERT INTO tickets VALUES " + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?),", n), ",")
-		args := make([]any, 0, 4*n)
-		for _, t := range tickets[:n] {
-			args = append(args, r.run.ID, t.ID, t.Requester, value.FormatTimestamp(t.Created))
+// TicketFiles records the tickets of the archive files from first (from
+// 1) on, batch tickets a file: their ids, requesters and creation times,
+// in archive order, as one JSON array per file.
+func (r *Recording) TicketFiles(first, batch int, tickets []Ticket) error {
+	files := (len(tickets) + batch - 1) / batch
+	var b []byte
+	return r.insert("INSERT INTO ticket_files VALUES ", 3, files, func(f int, args []any) {
+		b = append(b[:0], '[')
+		for i, t := range tickets[f*batch : min((f+1)*batch, len(tickets))] {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			b = strconv.AppendInt(b, t.ID, 10)
+			b = append(b, ',')
+			b = strconv.AppendInt(b, t.Requester, 10)
+			b = append(b, ',', '"')
+			b = value.AppendTimestamp(b, t.Created)
+			b = append(b, '"', ']')
 		}
-		if _, err := r.tx.Exec(q, args...); err != nil {
-			return r.fail(err)
-		}
-		tickets = tickets[n:]
-	}
-	return nil
+		b = append(b, ']')
+		args[0], args[1], args[2] = r.run.ID, first+f, string(b)
+	})
 }
 
-// CommentFile records the comments of archive file n (from 1): their ids,
-// tickets and hashes, in archive order.
-func (r *Recording) CommentFile(n int, ids, tickets []int64, hashes []uint64) error {
-	b := make([]byte, 0, 40*len(ids)+2)
+// CommentFiles records the comments of the archive files from first (from
+// 1) on, batch comments a file: their ids, tickets and hashes, in archive
+// order, as one JSON array per file.
+func (r *Recording) CommentFiles(first, batch int, ids, tickets []int64, hashes []uint64) error {
+	files := (len(ids) + batch - 1) / batch
+	var b []byte
+	return r.insert("INSERT INTO comment_files VALUES ", 3, files, func(f int, args []any) {
+		lo, hi := f*batch, min((f+1)*batch, len(ids))
+		b = appendComments(b[:0], ids[lo:hi], tickets[lo:hi], hashes[lo:hi])
+		args[0], args[1], args[2] = r.run.ID, first+f, string(b)
+	})
+}
+
+// appendComments appends [[id, ticket_id, hash], ...] to b: the hash as a
+// signed integer, which is how SQLite's JSON functions read it back.
+func appendComments(b []byte, ids, tickets []int64, hashes []uint64) []byte {
 	b = append(b, '[')
 	for i, id := range ids {
 		if i > 0 {
@@ -173,8 +234,16 @@ func (r *Recording) CommentFile(n int, ids, tickets []int64, hashes []uint64) er
 		b = strconv.AppendInt(b, int64(hashes[i]), 10)
 		b = append(b, ']')
 	}
-	b = append(b, ']')
-	if _, err := r.tx.Exec(`INSERT INTO comment_files VALUES (?, ?, ?)`, r.run.ID, n, string(b)); err != nil {
+	return append(b, ']')
+}
+
+// Finish records what is known only once the archive is complete: when
+// the run finished, its archive, and its counts.
+func (r *Recording) Finish(finished time.Time, archive FileRef, counts json.RawMessage) error {
+	r.run.FinishedAt, r.run.Archive, r.run.Counts = finished, archive, counts
+	_, err := r.tx.Exec(`UPDATE runs SET finished_at = ?, archive_path = ?, archive_size = ?, archive_sha256 = ?, counts = ? WHERE id = ?`,
+		finished.UTC().Format(time.RFC3339Nano), archive.Path, archive.Size, archive.SHA256, string(orEmpty(counts)), r.run.ID)
+	if err != nil {
 		return r.fail(err)
 	}
 	return nil
