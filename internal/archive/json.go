@@ -61,8 +61,8 @@ type batchEncoder struct {
 	bodies []byte // the batch's bodies, read from the spill
 	// compact is the compact JSON of a file that --indent pretty-prints.
 	compact []byte
-	rows   []int32
-	indent string
+	rows    []int32
+	indent  string
 }
 
 func newBatchEncoder(o Options) *batchEncoder {

@@ -330,7 +330,6 @@ func (s *Result) apply(o *Options, u *userGraph, m *messageSet, p *parsedRecord)
 	}
 }
 
-
 // headerHint says what to change when the header does not resolve.
 func headerHint(f input.Format, fields int, mapped bool) string {
 	switch {
