@@ -178,6 +178,7 @@ func Run(ctx context.Context, env *Env, steps []Step) ([]*report.Step, error) {
 		}
 		rec := &report.Step{Name: s.Name, StartedAt: time.Now(), Version: env.Version, Options: o.reportOptions()}
 		err := s.Run(ctx, env, memo, rec)
+		memo.done(s.Name)
 		rec.Seconds = time.Since(rec.StartedAt).Seconds()
 		if rec.Counts != nil {
 			reports = append(reports, rec)
