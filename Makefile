@@ -4,8 +4,9 @@ FUZZTIME ?= 30s
 
 .PHONY: build test demo bench fuzz gen vet clean
 
+# bin/migrate, stamped with the VCS revision (migrate --version).
 build:
-	$(GO) build -o bin/migrate .
+	$(GO) build -ldflags "-X main.revision=$$(git rev-parse --short HEAD 2>/dev/null)" -o bin/migrate .
 
 # Every test, including the golden files and the committed fuzz corpora.
 test:

@@ -137,7 +137,7 @@ func warningWords(key string, k int64) string {
 	case "invalid_email":
 		return plural(k, "invalid email") + ", read as no email"
 	case "invalid_utf8":
-		return n + " texts with bytes that are not UTF-8, each byte replaced by U+FFFD"
+		return plural(k, "text") + " with bytes that are not UTF-8, each byte replaced by U+FFFD"
 	case "name_defaulted":
 		return plural(k, "user") + " without a name or an email, named \"Chat user <id>\""
 	case "ticket_platform_duplicate_email":
