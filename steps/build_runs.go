@@ -24,9 +24,6 @@ import (
 // What build does with migrate.db (SPEC section 12): the ids of a delta
 // run, and the record of every successful run.
 
-// statePath is migrate.db in the work dir.
-func (o *Options) statePath() string { return workspace.Path(o.WorkDir, state.File) }
-
 // checkState stops a build, before any step runs, whose migrate.db it
 // cannot use (not a migrate database, or a newer one's: exit status 2), and
 // makes --delta bad usage when the work dir holds no successful build to

@@ -15,6 +15,7 @@ import (
 
 	"github.com/migrate-tool/migrate/internal/fail"
 	"github.com/migrate-tool/migrate/internal/report"
+	"github.com/migrate-tool/migrate/internal/state"
 	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
@@ -283,3 +284,7 @@ func (o *Options) ticketUsers() Input {
 func (o *Options) workFile(name, writer string) Input {
 	return Input{Path: workspace.Path(o.WorkDir, name), What: name, MadeBy: writer}
 }
+
+// statePath is migrate.db in the work dir, which build writes and verify
+// and history read.
+func (o *Options) statePath() string { return workspace.Path(o.WorkDir, state.File) }

@@ -128,7 +128,7 @@ func Verify(ctx context.Context, env *Env, _ *Memo, rec *report.Step) error {
 // its renames leaves an archive that is not the one its report describes.
 func checkPublished(o *Options, archive string, size int64, sum string) string {
 	reportPath := workspace.Path(o.WorkDir, workspace.ReportFile)
-	rec, ok := report.Output(reportPath, buildStep.Name, RoleArchive)
+	rec, ok := report.Output(reportPath, "build", RoleArchive)
 	if !ok || !sameFile(rec.Path, archive) || rec.SHA256 == "" {
 		return ""
 	}
