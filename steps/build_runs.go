@@ -316,18 +316,14 @@ func (x *recording) abort(opened bool) {
 // hashes every comment its lineage wrote, and nothing else runs meanwhile.
 func hashRows(comments *frame.Comments, rows []int32, o archive.Options) ([]uint64, error) {
 	half := len(rows) / 2
-	parts := [][]int32{rows[:half], rows[half:]}
-	hashes := make([][]uint64, 2)
-	errs := make([]error, 2)
+	hashes := make([]uint64, len(rows))
+	var errs [2]error
 	var wg sync.WaitGroup
-	for k, part := range parts {
-		wg.Go(func() {
-			hashes[k], errs[k] = archive.HashComments(comments, part, o)
-		})
-	}
+	wg.Go(func() { errs[0] = archive.HashComments(comments, rows[:half], o, hashes[:half]) })
+	wg.Go(func() { errs[1] = archive.HashComments(comments, rows[half:], o, hashes[half:]) })
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
-	return append(hashes[0], hashes[1]...), nil
+	return hashes, nil
 }

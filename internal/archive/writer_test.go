@@ -57,7 +57,8 @@ func TestCommentHashesAreTheCommentsJSON(t *testing.T) {
 		for i := 0; i < a.Comments.Len(); i++ {
 			rows = append(rows, int32(i))
 		}
-		got, err := HashComments(a.Comments, rows, o)
+		got := make([]uint64, len(rows))
+		err := HashComments(a.Comments, rows, o, got)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,8 +154,8 @@ func TestWriteLayout(t *testing.T) {
 	for i := range rows {
 		rows[i] = int32(i)
 	}
-	want, err := HashComments(a.Comments, rows, o)
-	if err != nil {
+	want := make([]uint64, len(rows))
+	if err := HashComments(a.Comments, rows, o, want); err != nil {
 		t.Fatal(err)
 	}
 	for i := range want {

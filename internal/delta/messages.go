@@ -27,11 +27,12 @@ type Messages struct {
 // imported ticket: the destination's API must add it); a ticket the lineage
 // wrote is not written again. hash returns the hash of the comments at the
 // given rows as the archive would write them. names are the export's names
-// of chatscan.Columns, for rejects.csv.
+// of chatscan.Columns, for rejects.csv. Filter frees l's comment index
+// (Comments and Hashes): at 25M comments it holds 700 MB.
 func Filter(comments *frame.Comments, tickets *frame.Tickets, l *state.Lineage, hash func(rows []int32) ([]uint64, error), names [10]string) (*Messages, error) {
 	m := &Messages{}
 	keep := make([]bool, comments.Len())
-	var known []int32 // rows whose id the lineage wrote
+	known := make([]int32, 0, min(comments.Len(), l.Comments.Len())) // rows whose id the lineage wrote
 	for i, id := range comments.ID {
 		if _, ok := l.Comments.Get(id); ok {
 			known = append(known, int32(i))
@@ -71,5 +72,7 @@ func Filter(comments *frame.Comments, tickets *frame.Tickets, l *state.Lineage, 
 		keepTicket[i] = !l.Tickets[id]
 	}
 	tickets.Filter(keepTicket)
+	// The index served its purpose: free it before the archive is written.
+	l.Comments, l.Hashes = nil, nil
 	return m, nil
 }

@@ -146,6 +146,7 @@ func (s *DB) Lineage(id int64) (*Lineage, error) {
 		return bad(err)
 	}
 	l.Comments = frame.NewIDTable(max(written, 1<<16))
+	l.Hashes = make([]uint64, 0, written)
 	if err := s.each(`SELECT comments FROM comment_files WHERE run_id IN `+in+` ORDER BY run_id, file`, args, func(r *sql.Rows) error {
 		var items sql.RawBytes // parsed before the next row: no copy of 95 MB
 		if err := r.Scan(&items); err != nil {
