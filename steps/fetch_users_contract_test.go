@@ -688,3 +688,39 @@ func TestFetchUsersInterruptedBySignal(t *testing.T) {
 		})
 	}
 }
+
+// The account is half of the credentials (SPEC section 8): a failed fetch
+// leaves it in no file (the kept pages' source.json keeps its SHA-256), and
+// a server that echoes it does not get it into a message.
+func TestFetchUsersAccountNeverShown(t *testing.T) {
+	const account = "alice.admin"
+	for _, tt := range []struct {
+		name   string
+		answer func(w http.ResponseWriter, r *http.Request, page, hit int)
+	}{
+		{"a 404 after a kept page, naming the account", func(w http.ResponseWriter, r *http.Request, page, hit int) {
+			if page > 1 {
+				rawStatus(w, http.StatusNotFound, "no pages for "+account)
+				return
+			}
+			writePage(w, map[string]any{"users": []any{sampleUser(1)}, "next_page": apiUsersPath + "?page=2"})
+		}},
+		{"a page that is not JSON, greeting the account", func(w http.ResponseWriter, r *http.Request, page, hit int) {
+			w.Write([]byte("hello " + account + ", you are not allowed"))
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := echoAPI(t, tt.answer)
+			r := newFetchRun(t, srv.URL)
+			r.env.Getenv = mapGetenv(map[string]string{EnvAPIUser: account, EnvAPIPassword: oddPassword})
+			r.env.Opt.Retries = 1
+			_, err := r.run(t)
+			if err == nil {
+				t.Fatal("the fetch succeeded; want it to fail")
+			}
+			if shown := r.everything(err); strings.Contains(shown, account) {
+				t.Errorf("the account shows in the output, the error or a file:\n%s", shown)
+			}
+		})
+	}
+}

@@ -14,18 +14,19 @@ import (
 // keptFormat is the version of the kept pages' format. Pages kept in
 // another format (an earlier migrate's, which kept more than the ids and
 // emails) are dropped, not read.
-const keptFormat = 2
+const keptFormat = 3
 
 // DirMode is the mode of the folder of kept pages: like the files in it,
 // it holds people's emails (SPEC section 8).
 const DirMode os.FileMode = 0o700
 
 // source is what a folder's pages were fetched from: pages of another
-// address or account, or in another format, are not reused.
+// address or account, or in another format, are not reused. The account
+// is kept as its SHA-256, not as itself: it is half of the credentials.
 type source struct {
 	Format int    `json:"format"`
 	APIURL string `json:"api_url"`
-	User   string `json:"user"`
+	User   string `json:"user_sha256"`
 }
 
 // cache keeps fetched pages in a folder until the fetch completes, so that

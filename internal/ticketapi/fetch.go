@@ -2,6 +2,7 @@ package ticketapi
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -73,7 +74,7 @@ func newFetcher(cfg Config, red *Redactor) (*fetcher, error) {
 }
 
 func (f *fetcher) run(ctx context.Context) (Result, error) {
-	if err := f.cache.prepare(source{Format: keptFormat, APIURL: f.c.base.String(), User: f.cfg.User}); err != nil {
+	if err := f.cache.prepare(source{Format: keptFormat, APIURL: f.c.base.String(), User: fmt.Sprintf("%x", sha256.Sum256([]byte(f.cfg.User)))}); err != nil {
 		return Result{}, err
 	}
 	if f.cfg.Progress != nil {

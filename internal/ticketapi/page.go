@@ -139,7 +139,7 @@ func (pp *pageParser) user(raw json.RawMessage) (User, string) {
 	if bytes.TrimSpace(w.Email)[0] != '"' || json.Unmarshal(w.Email, &email) != nil {
 		return User{}, fmt.Sprintf("has email %s, neither a string nor null", pp.snippet(w.Email))
 	}
-	if !utf8.Valid(w.Email) || !cleanEmail(email) || pp.red.Holds(email) {
+	if !utf8.Valid(w.Email) || loneSurrogate(w.Email) || !cleanEmail(email) || pp.red.Leaks(email) {
 		u.Invalid = true
 		return u, ""
 	}
@@ -148,16 +148,60 @@ func (pp *pageParser) user(raw json.RawMessage) (User, string) {
 }
 
 // cleanEmail tells whether an email, trimmed as SPEC section 3 trims
-// values, is free of control characters (Unicode Cc) and of U+FFFD, which is
-// what the decoder makes of a broken byte or a lone surrogate escape.
-// Whether it is a valid email otherwise is merge-users' call (value rules).
+// values, is free of control characters (Unicode Cc). Whether it is a
+// valid email otherwise is merge-users' call (value rules).
 func cleanEmail(s string) bool {
 	for _, r := range value.TrimSpace(s) {
-		if unicode.IsControl(r) || r == utf8.RuneError {
+		if unicode.IsControl(r) {
 			return false
 		}
 	}
 	return true
+}
+
+// loneSurrogate tells whether a JSON string holds a \u escape of a
+// surrogate that is not one half of a pair: text that is not Unicode, which
+// encoding/json would turn into U+FFFD, a character an email may well hold.
+func loneSurrogate(raw []byte) bool {
+	for i := 0; i+6 <= len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if raw[i+1] != 'u' {
+			i++ // an escape of one character: \\ is not the start of \u
+			continue
+		}
+		r := hexRune(raw[i+2 : i+6])
+		switch {
+		case r < 0xD800 || r >= 0xE000:
+		case r < 0xDC00 && i+12 <= len(raw) && raw[i+6] == '\\' && raw[i+7] == 'u' && isLow(hexRune(raw[i+8:i+12])):
+			i += 6
+		default:
+			return true
+		}
+		i += 5
+	}
+	return false
+}
+
+func isLow(r rune) bool { return 0xDC00 <= r && r < 0xE000 }
+
+// hexRune reads four hex digits, or returns -1.
+func hexRune(h []byte) rune {
+	var r rune
+	for _, c := range h {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return -1
+		}
+	}
+	return r
 }
 
 // announced reads page 1's count, given per users on page 1: the count, or

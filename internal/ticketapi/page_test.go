@@ -40,8 +40,14 @@ func TestParseEmails(t *testing.T) {
 		{"DEL", `"a\u007f@example.com"`, "", true},
 		{"C1", `"a\u0085@example.com"`, "", true},
 		{"lone surrogate", `"a\ud800@example.com"`, "", true},
-		{"replacement character", `"a\ufffd@example.com"`, "", true},
+		{"lone low surrogate", `"a\udc00@example.com"`, "", true},
+		{"high surrogate then a letter", `"a\ud800\u0041@example.com"`, "", true},
+		{"surrogate pair", `"a\ud83d\ude00@example.com"`, "a\U0001F600@example.com", false},
+		{"escaped backslash before u", `"a\\ud800@example.com"`, `a\ud800@example.com`, false},
+		{"replacement character escaped", `"a\ufffd@example.com"`, "a\ufffd@example.com", false},
+		{"replacement character as itself", "\"a\uFFFD@example.com\"", "a\ufffd@example.com", false},
 		{"the password", `"` + testAPIPassword + `@example.com"`, "", true},
+		{"the account, which is data here", `"` + testAPIUser + `"`, testAPIUser, false},
 	}
 	pp := testParser(t)
 	for _, tt := range tests {

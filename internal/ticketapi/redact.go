@@ -38,15 +38,27 @@ type Redactor struct {
 	// secrets are the password and the Basic value, whose pieces Holds
 	// looks for.
 	secrets []string
+	// password, userPassword ("user:password") and basic (its base64) are
+	// what an email must not hold (Leaks).
+	password, userPassword, basic string
 }
 
-// NewRedactor hides password and the Basic auth value of user:password.
+// minUserLen is the shortest account name Redact hides: a shorter one
+// would cut words out of every message (the credentials are the account
+// and the password, SPEC section 8).
+const minUserLen = 4
+
+// NewRedactor hides password, the Basic auth value of user:password, and
+// the account name user when it has minUserLen bytes or more.
 func NewRedactor(user, password string) *Redactor {
 	if password == "" {
 		return nil
 	}
 	basic := user + ":" + password
-	r := &Redactor{secrets: []string{password, base64.StdEncoding.EncodeToString([]byte(basic))}}
+	r := &Redactor{
+		secrets:  []string{password, base64.StdEncoding.EncodeToString([]byte(basic))},
+		password: password, userPassword: basic, basic: base64.StdEncoding.EncodeToString([]byte(basic)),
+	}
 	seen := map[string]bool{}
 	add := func(s string) {
 		if s != "" && !seen[s] {
@@ -54,7 +66,11 @@ func NewRedactor(user, password string) *Redactor {
 			r.forms = append(r.forms, s)
 		}
 	}
-	for _, s := range []string{password, basic} {
+	hide := []string{password, basic}
+	if len(user) >= minUserLen {
+		hide = append(hide, user)
+	}
+	for _, s := range hide {
 		add(s)
 		add(url.QueryEscape(s))
 		add(url.PathEscape(s))
@@ -109,6 +125,24 @@ func (r *Redactor) Holds(s string) bool {
 			if holdsPiece(view, secret) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// Leaks tells whether an email a server sent gives the credentials away, as
+// it is or decoded: it is the password, or holds "user:password", a piece
+// of the Basic value, or a piece of a password of sliceLen bytes or more.
+// A shorter password is not looked for inside an email: "example" or
+// "test" stand in many a real address, which must not be lost for it.
+func (r *Redactor) Leaks(email string) bool {
+	if r == nil || email == "" {
+		return false
+	}
+	for _, view := range decodings(email) {
+		if strings.TrimSpace(view) == r.password || strings.Contains(view, r.userPassword) || holdsPiece(view, r.basic) ||
+			len(r.password) >= sliceLen && holdsPiece(view, r.password) {
+			return true
 		}
 	}
 	return false

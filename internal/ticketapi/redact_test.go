@@ -94,7 +94,6 @@ func TestRedactorKeepsOtherText(t *testing.T) {
 	for _, s := range []string{
 		"page 2 (https://support.example.com/api/v1/users.json?page=2): 404 Not Found",
 		"User1@Example.com",
-		oddUser, // the user is no secret
 		"cannot reach the ticket platform: dial tcp 127.0.0.1:9: connect: connection refused",
 		"QmFzaWMgZm9vOmJhcg==", // Basic foo:bar
 	} {
@@ -134,5 +133,52 @@ func TestRedactorErrorKeepsStatusAndSentinels(t *testing.T) {
 	canceled := fmt.Errorf("interrupted at %s: %w", oddPassword, context.Canceled)
 	if got := r.Error(canceled); fail.Code(got) != fail.Interrupted || !errors.Is(got, context.Canceled) {
 		t.Errorf("Error(%v) has status %d, want %d, wrapping context.Canceled", got, fail.Code(got), fail.Interrupted)
+	}
+}
+
+// An email a server sent is blanked when it gives the credentials away,
+// and kept when a short password merely stands in it, as "example" stands
+// in a real address.
+func TestLeaks(t *testing.T) {
+	const long = "s3cr3t-Pa55w0rd"
+	basic := base64.StdEncoding.EncodeToString([]byte("agent:" + long))
+	shortBasic := base64.StdEncoding.EncodeToString([]byte("agent:example"))
+	tests := []struct {
+		password, email string
+		leaks           bool
+	}{
+		{"example", "ann@example.com", false},
+		{"test", "bob@test.org", false},
+		{"example", "example", true},
+		{"example", " example ", true},
+		{"example", "agent:example@x.org", true},
+		{"example", shortBasic + "@x.org", true},
+		{"example", "ex%61mple", true}, // the password, percent-encoded
+		{long, "ann@example.com", false},
+		{long, "x" + long[2:14] + "@x.org", true}, // a 12-byte piece
+		{long, url.QueryEscape(long) + "@x.org", true},
+		{long, basic[:12] + "@x.org", true},
+		{long, "", false},
+	}
+	for _, tt := range tests {
+		r := NewRedactor("agent", tt.password)
+		if got := r.Leaks(tt.email); got != tt.leaks {
+			t.Errorf("password %q: Leaks(%q) = %v, want %v", tt.password, tt.email, got, tt.leaks)
+		}
+	}
+	if (*Redactor)(nil).Leaks("example") {
+		t.Error("a nil Redactor leaks nothing")
+	}
+}
+
+// The account name is hidden in messages too, when it is long enough not to
+// cut words out of every message.
+func TestRedactHidesTheAccount(t *testing.T) {
+	r := NewRedactor("alice.admin", "pw")
+	if got := r.Redact("hello alice.admin, you are not allowed"); strings.Contains(got, "alice.admin") {
+		t.Errorf("Redact kept the account: %q", got)
+	}
+	if got := NewRedactor("api", "pw").Redact("GET /api/v1/users.json"); got != "GET /api/v1/users.json" {
+		t.Errorf("Redact cut a 3-byte account out of a message: %q", got)
 	}
 }
