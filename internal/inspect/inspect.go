@@ -87,6 +87,12 @@ type Column struct {
 	// Passed says why a column found by a known name was not taken: its
 	// values are not what the column holds.
 	Passed string
+	// Repeated is a name that would have matched but stands more than once
+	// in the header: a run cannot tell which to read (mapping.Resolve).
+	Repeated string
+	// blocked: the run would look for the repeated name itself (it is the
+	// column's seed name, or the mapping given names it) and stop.
+	blocked bool
 }
 
 // Share is the share of sampled values that parse, from 0 to 1.
@@ -190,14 +196,29 @@ func validUTF8(fields []string) bool {
 
 // match finds each column in the header: as the options map it, by its
 // seed name, then by the names of knownNames; a header column serves one
-// column only.
+// column only, and a name that stands twice in the header (as a run
+// compares names: trimmed, whatever the case) serves none.
 func (p *Proposal) match(header []string, given mapping.Columns) {
 	used := make([]bool, len(header))
+	times := map[string]int{}
+	for _, h := range header {
+		times[strings.ToLower(strings.Trim(h, " \t"))]++
+	}
+	var i int // the column find looks for
 	find := func(name string) int {
 		for h, got := range header {
-			if !used[h] && fold(got) == fold(name) {
-				return h
+			if used[h] || fold(got) != fold(name) {
+				continue
 			}
+			if times[strings.ToLower(strings.Trim(got, " \t"))] > 1 {
+				c := &p.Columns[i]
+				if c.Repeated == "" {
+					c.Repeated = got
+				}
+				c.blocked = c.blocked || given[i] != "" || strings.EqualFold(strings.Trim(got, " \t"), mapping.Names[i])
+				continue
+			}
+			return h
 		}
 		return -1
 	}
@@ -205,25 +226,25 @@ func (p *Proposal) match(header []string, given mapping.Columns) {
 		used[h] = true
 		p.Columns[i].Export, p.Columns[i].By = header[h], by
 	}
-	for i := range mapping.Names {
+	for i = range mapping.Names {
 		if given[i] == "" {
 			continue
 		}
 		if h := find(given[i]); h >= 0 {
 			take(i, h, "mapping")
-		} else {
+		} else if p.Columns[i].Repeated == "" {
 			p.Problems = append(p.Problems, fmt.Sprintf("%s: the mapping names %q, which the header lacks", mapping.Names[i], given[i]))
 		}
 	}
-	for i, name := range mapping.Names {
+	for i = range mapping.Names {
 		if given[i] != "" {
 			continue
 		}
-		if h := find(name); h >= 0 {
+		if h := find(mapping.Names[i]); h >= 0 {
 			take(i, h, "seed name")
 		}
 	}
-	for i := range mapping.Names {
+	for i = range mapping.Names {
 		if given[i] != "" || p.Columns[i].Export != "" {
 			continue
 		}
@@ -254,6 +275,8 @@ func (p *Proposal) check() {
 	for i, name := range mapping.Names {
 		c := &p.Columns[i]
 		switch {
+		case c.Export == "" && c.Repeated != "" && (mapping.Required[i] || c.blocked):
+			p.Problems = append(p.Problems, fmt.Sprintf("%s: the header holds %q more than once, and a run cannot tell which to read: rename one of them in the export", name, c.Repeated))
 		case c.Export == "" && mapping.Required[i]:
 			p.Problems = append(p.Problems, fmt.Sprintf("%s: no column found; name it under columns", name))
 		case c.Export == "" && i == mapping.Public && p.PublicDefault == nil:

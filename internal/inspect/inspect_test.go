@@ -74,3 +74,52 @@ func TestMatch(t *testing.T) {
 		t.Errorf("found by %q and %q", p.Columns[mapping.Body].By, p.Columns[mapping.Conversation].By)
 	}
 }
+
+// A name that stands twice in the header serves no column: the run could
+// not tell which to read, so inspect must not propose it (SPEC section 11:
+// the proposal gives the run it describes).
+func TestMatchRepeatedNames(t *testing.T) {
+	tests := []struct {
+		name    string
+		header  []string
+		given   map[int]string
+		column  int
+		export  string // what the column matches
+		problem string // a piece of the problem named, "" for none
+	}{
+		{"an alias twice", []string{"conversation_id", "id", "author_id", "body", "created_at", "is_public", "id"},
+			nil, mapping.Comment, "", `COMMENT_PART_ID: the header holds "id" more than once`},
+		{"the seed name twice, cases differ", []string{"conversation_id", "CONVERSATION_ID", "message_id", "author_id", "body", "created_at"},
+			nil, mapping.Conversation, "", `CONVERSATION_ID: the header holds "conversation_id" more than once`},
+		{"the seed name twice, padded", []string{" BODY", "BODY ", "conversation_id", "message_id", "author_id", "created_at"},
+			nil, mapping.Body, "", `BODY: the header holds " BODY" more than once`},
+		{"the seed name twice, an alias once: the alias serves", []string{"BODY", "body", "conversation_id", "message_id", "author_id", "text", "created_at"},
+			nil, mapping.Body, "text", ""},
+		{"a mapped name twice", []string{"conversation_id", "message_id", "author_id", "txt", "Txt", "created_at"},
+			map[int]string{mapping.Body: "txt"}, mapping.Body, "", `BODY: the header holds "txt" more than once`},
+		{"an optional alias twice: the column is absent", []string{"conversation_id", "message_id", "author_id", "body", "created_at", "author_name", "author_name"},
+			nil, mapping.Name, "", ""},
+		{"the optional seed name twice: the run would stop", []string{"conversation_id", "message_id", "author_id", "body", "created_at", "name", "Name"},
+			nil, mapping.Name, "", `NAME: the header holds "name" more than once`},
+		{"a repeated column nobody reads", []string{"conversation_id", "message_id", "author_id", "body", "created_at", "x", "x"},
+			nil, mapping.Body, "body", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var given mapping.Columns
+			for i, name := range tt.given {
+				given[i] = name
+			}
+			p := &Proposal{Header: tt.header, PublicDefault: new(bool)}
+			p.match(tt.header, given)
+			p.check()
+			if got := p.Columns[tt.column].Export; got != tt.export {
+				t.Errorf("%s matched %q, want %q", mapping.Names[tt.column], got, tt.export)
+			}
+			problems := strings.Join(p.Problems, "\n")
+			if tt.problem == "" && strings.Contains(problems, "more than once") || tt.problem != "" && !strings.Contains(problems, tt.problem) {
+				t.Errorf("problems:\n%s\nwant one holding %q", problems, tt.problem)
+			}
+		})
+	}
+}
