@@ -19,7 +19,10 @@ func TooMany(file string, records, comments int, rejects []Reject, maxRate float
 	case comments == 0 && full:
 		return fmt.Sprintf("none of the %s records of %s became a comment: no archive was written (an earlier archive is left as it was)",
 			report.Number(records), file)
-	case float64(len(rejects)) > maxRate*float64(records):
+	case float64(len(rejects))/float64(records) > maxRate:
+		// The fraction, not rejects > maxRate*records: 0.29*100 is
+		// 28.999999999999996 in floating point, so 29 of 100 at 0.29
+		// would stop the run.
 		return fmt.Sprintf("%s of %s records were rejected (%.1f%%), more than --max-reject-rate %g allows: no archive was written (an earlier archive is left as it was)",
 			report.Number(len(rejects)), report.Number(records), 100*float64(len(rejects))/float64(records), maxRate)
 	}
