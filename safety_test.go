@@ -186,6 +186,49 @@ func TestOutputNamingAnInputIsRefused(t *testing.T) {
 	}
 }
 
+// TestOutputNamingAWorkFileIsRefused: an output may not replace a file the
+// run reads although the user did not name it (the work file of a step that
+// is not selected), nor the mapping, nor another output of its own step.
+func TestOutputNamingAWorkFileIsRefused(t *testing.T) {
+	work := t.TempDir()
+	if _, _, err := runArgs(t, work, "--steps", "chat-users,merge-users,build", "--quiet"); err != nil {
+		t.Fatal(err)
+	}
+	mapping := filepath.Join(t.TempDir(), "mapping.yaml")
+	if err := os.WriteFile(mapping, []byte("delimiter: \",\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := func(name string) string { return filepath.Join(work, name) }
+	for _, tc := range []struct {
+		steps, out string
+		extra      []string
+	}{
+		{"build", in(workspace.MergedUsersFile), nil},
+		{"merge-users,build", in(workspace.ChatUsersFile), nil},
+		{"build,verify", in(workspace.MergedUsersFile), nil},
+		{"build", in(workspace.RejectsFile), nil},
+		{"build", in(workspace.ReportFile), nil},
+		{"chat-users,merge-users,build", mapping, []string{"--mapping", mapping}},
+	} {
+		before := snapshotDir(t, work)
+		mapBefore, _ := os.ReadFile(mapping)
+		args := append([]string{"--steps", tc.steps, "--out", tc.out, "--quiet"}, tc.extra...)
+		_, _, err := runArgs(t, work, args...)
+		if fail.Code(err) != fail.Usage || !errors.Is(err, steps.ErrOutputIsInput) {
+			t.Errorf("%s: %v (status %d), want exit 2: an output names an input", strings.Join(args, " "), err, fail.Code(err))
+		}
+		after := snapshotDir(t, work)
+		for name, b := range before {
+			if !bytes.Equal(after[name], b) {
+				t.Errorf("%s: %s changed", strings.Join(args, " "), name)
+			}
+		}
+		if b, _ := os.ReadFile(mapping); !bytes.Equal(b, mapBefore) {
+			t.Errorf("%s: the mapping changed", strings.Join(args, " "))
+		}
+	}
+}
+
 // TestMistakesStopBeforeTheExportIsRead is finding 8: a bad flag, a missing
 // ticket platform file or an --out that cannot be written stops the run at
 // once, before the chat export is even opened. The export is a named pipe

@@ -22,16 +22,20 @@ var ErrOutputIsInput = errors.New("an output names an input")
 // before any step reads data (SPEC section 2).
 func preflight(o *Options, steps []Step) error {
 	made := map[string]bool{}
-	var given []Input // inputs the user gives
+	// given holds the inputs that exist before the run: those the user
+	// names and the work files of steps that are not selected. The mapping
+	// was read while the flags were checked; no output may replace it either.
+	var given []Input
+	if o.Mapping != "" {
+		given = append(given, Input{Path: o.Mapping, What: "the mapping (--mapping)"})
+	}
 	for _, s := range steps {
 		if s.Reads != nil {
 			for _, in := range s.Reads(o) {
 				if in.MadeBy != "" && made[in.MadeBy] {
 					continue
 				}
-				if in.MadeBy == "" {
-					given = append(given, in)
-				}
+				given = append(given, in)
 				if err := checkInput(in); err != nil {
 					return err
 				}
@@ -59,7 +63,10 @@ func preflight(o *Options, steps []Step) error {
 				}
 			}
 			abs, _ := filepath.Abs(out)
-			if other, ok := seen[abs]; ok && other != s.Name {
+			if other, ok := seen[abs]; ok {
+				if other == s.Name {
+					return fail.Because(fail.Usage, ErrOutputIsInput, "%s would write two of its files to %s: choose another output path", s.Name, out)
+				}
 				return fail.Because(fail.Usage, ErrOutputIsInput, "%s and %s would both write %s: choose another output path", other, s.Name, out)
 			}
 			seen[abs] = s.Name
