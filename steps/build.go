@@ -265,17 +265,23 @@ func buildCounts(scan *chatscan.Result, tickets, comments, users, alreadyMigrate
 	return counts
 }
 
-// publish renames the finished files into place in order, then writes
-// report.json last, unless the run was stopped: then nothing moves.
+// publish puts the finished files and report.json in place as one set
+// (SPEC section 2): report.json is complete under its temporary name before
+// the first file is renamed, and renamed last. A stopped run moves nothing.
 func publish(ctx context.Context, o *Options, rec *report.Step, files ...*workspace.AtomicFile) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("interrupted before the files were published: %w", context.Cause(ctx))
 	}
+	rec.Seconds = rec.Elapsed()
+	staged, err := report.Stage(o.WorkDir, rec)
+	if err != nil {
+		return err
+	}
+	defer staged.Abort()
 	for _, f := range files {
 		if err := f.Commit(); err != nil {
 			return err
 		}
 	}
-	rec.Seconds = rec.Elapsed()
-	return report.Write(o.WorkDir, rec)
+	return staged.Commit()
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/migrate-tool/migrate/internal/fail"
 	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
@@ -157,6 +158,24 @@ func Read(path string) (map[string]json.RawMessage, error) {
 // Write replaces the objects of the steps in reports in dir/report.json,
 // keeping the objects of other steps as they were, and marks them written.
 func Write(dir string, reports ...*Step) error {
+	staged, err := Stage(dir, reports...)
+	if err != nil {
+		return err
+	}
+	defer staged.Abort()
+	return staged.Commit()
+}
+
+// Staged is a report.json complete under a temporary name: a step that
+// publishes a set of files renames it last (SPEC section 2).
+type Staged struct {
+	f       *workspace.AtomicFile
+	reports []*Step
+}
+
+// Stage writes what Write would write, under a temporary name. Call Commit
+// to put it in place, and defer Abort.
+func Stage(dir string, reports ...*Step) (*Staged, error) {
 	path := filepath.Join(dir, workspace.ReportFile)
 	// A report that cannot be read is replaced, not fatal: it only holds counts.
 	old, _ := Read(path)
@@ -179,7 +198,7 @@ func Write(dir string, reports ...*Step) error {
 		if c, ok := fresh[name]; ok {
 			v, err := c.MarshalJSON()
 			if err != nil {
-				return err
+				return nil, err
 			}
 			write(name, v)
 		} else if raw, ok := old[name]; ok {
@@ -187,14 +206,33 @@ func Write(dir string, reports ...*Step) error {
 		}
 	}
 	out.WriteString("\n}\n")
-	if err := workspace.WriteFile(path, out.Bytes()); err != nil {
+	f, err := workspace.CreateAtomic(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write(out.Bytes()); err != nil {
+		f.Abort()
+		return nil, fail.Failf("cannot write %s: %w", path, err)
+	}
+	if err := f.Finish(); err != nil {
+		return nil, err
+	}
+	return &Staged{f: f, reports: reports}, nil
+}
+
+// Commit renames report.json into place and marks its steps written.
+func (s *Staged) Commit() error {
+	if err := s.f.Commit(); err != nil {
 		return err
 	}
-	for _, r := range reports {
+	for _, r := range s.reports {
 		r.Written = true
 	}
 	return nil
 }
+
+// Abort drops the temporary file; it does nothing after Commit.
+func (s *Staged) Abort() { s.f.Abort() }
 
 // Recorded is a file that report.json says a step read or wrote.
 type Recorded struct {
