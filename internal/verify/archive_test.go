@@ -62,7 +62,18 @@ func TestRules(t *testing.T) {
 		{"clean, indented", []vt.Entry{vt.File("backup_tickets_1.json",
 			"{\n  \"data\": {\n    \"tickets\": {\n      \"data\": [\n        {\n          \"created_at\": \"2021-01-01T10:00:00Z\",\n          \"requester_id\": 5,\n          \"id\": 1\n        }\n      ],\n      \"comments\": [],\n      \"users\": [ {\"name\": \"A\", \"id\": 5, \"email\": \"\"} ],\n      \"organizations\": []\n    }\n  }\n}\n")}, "", 0},
 		{"clean, escaped forms", []vt.Entry{vt.File("backup_tickets_1.json", withComment(
-			`{"created_at":"2021-01-01T10:05:00Z","ticket_id":1,"\u0069d":10,"public":false,"html_body":"\u003cp\u003e\ud83d\ude00 \u00e9 \"q\" \\ \/ \b\f\n\r\t\u2028\u003c/p\u003e","author_id":5}`))}, "", 0},
+			`{"created_at":"2021-01-01T10:05:00Z","ticket_id":1,"\u0069d":10,"public":false,"html_body":"<p>\u0041 \"q\" \\ \/ \b\f\n\r\t\u001b\u2028\u2029</p>","author_id":5}`))}, "", 0},
+		// Section 6: <, >, & and non-ASCII are written as themselves, as
+		// Go's encoding/json does not by default.
+		{"<, >, & escaped for HTML", []vt.Entry{vt.File("backup_tickets_1.json", withComment(
+			`{"created_at":"2021-01-01T10:05:00Z","ticket_id":1,"id":10,"public":false,"html_body":"\u003cp\u003ea \u0026 b\u003c/p\u003e","author_id":5}`))},
+			"backup_tickets_1.json: data.tickets.comments[0].html_body: escape \\u003c at byte 190: <, >, & and non-ASCII characters are written as themselves", 1},
+		{"non-ASCII escaped", []vt.Entry{vt.File("backup_tickets_1.json", withComment(
+			`{"created_at":"2021-01-01T10:05:00Z","ticket_id":1,"id":10,"public":false,"html_body":"<p>Ren\u00e9</p>","author_id":5}`))},
+			"backup_tickets_1.json: data.tickets.comments[0].html_body: escape \\u00e9 at byte 196", 1},
+		{"a character past U+FFFF escaped", []vt.Entry{vt.File("backup_tickets_1.json", withComment(
+			`{"created_at":"2021-01-01T10:05:00Z","ticket_id":1,"id":10,"public":false,"html_body":"<p>\ud83d\ude00</p>","author_id":5}`))},
+			"backup_tickets_1.json: data.tickets.comments[0].html_body: escape \\ud83d\\ude00 at byte 193", 1},
 		{"clean, non-ASCII written as itself", []vt.Entry{vt.File("backup_tickets_1.json", withComment(
 			`{"created_at":"2021-01-01T10:05:00Z","ticket_id":1,"id":10,"public":true,"html_body":"<p>Grüße, 日本 😀 & <b></p>","author_id":5}`))}, "", 0},
 		{"created_at at both ends of the range", []vt.Entry{vt.File("backup_tickets_1.json", withTicket(
@@ -207,11 +218,15 @@ func TestRules(t *testing.T) {
 		{"same id, different kinds", []vt.Entry{vt.File("backup_tickets_1.json", vt.Batch([]string{vt.Ticket(5, 5)}, []string{vt.Comment(5, 5, 5)}, []string{vt.User(5, "")}))},
 			"", 0},
 		{"duplicate email differing in case", []vt.Entry{vt.File("backup_tickets_1.json", vt.CleanBatch), vt.File("backup_tickets_2.json", vt.Batch(nil, nil, []string{vt.User(6, "Ann@Example.COM")}))},
-			`backup_tickets_2.json: data.tickets.users[0].email: "Ann@Example.COM" is already the email of backup_tickets_1.json data.tickets.users[0].email (emails are compared lowercased)`, 1},
+			`backup_tickets_2.json: data.tickets.users[0].email: "Ann@Example.COM" is already the email of backup_tickets_1.json data.tickets.users[0].email (emails are compared trimmed and lowercased)`, 1},
 		{"duplicate email, non-ASCII case", []vt.Entry{vt.File("backup_tickets_1.json", vt.Batch(nil, nil, []string{vt.User(5, "ärger@example.com"), vt.User(6, "ÄRGER@example.com")}))},
 			`data.tickets.users[1].email: "ÄRGER@example.com" is already the email of`, 1},
 		{"duplicate email, escaped", []vt.Entry{vt.File("backup_tickets_1.json", vt.Batch(nil, nil, []string{vt.User(5, "ann@example.com"), `{"name":"A","id":6,"email":"\u0041nn\u0040example.com"}`}))},
 			`data.tickets.users[1].email: "Ann@example.com" is already the email of`, 1},
+		{"duplicate email differing in spaces", []vt.Entry{vt.File("backup_tickets_1.json", vt.Batch(nil, nil, []string{vt.User(5, "ann@example.com"), vt.User(6, " Ann@example.com\t")}))},
+			`data.tickets.users[1].email: " Ann@example.com\t" is already the email of`, 1},
+		{"blank emails repeat freely", []vt.Entry{vt.File("backup_tickets_1.json", vt.Batch(nil, nil, []string{vt.User(5, " "), vt.User(6, " ")}))},
+			"", 0},
 		{"empty emails repeat freely", []vt.Entry{vt.File("backup_tickets_1.json", vt.Batch(nil, nil, []string{vt.User(5, ""), vt.User(6, ""), vt.User(7, "")}))},
 			"", 0},
 		{"unknown ticket", []vt.Entry{vt.File("backup_tickets_1.json", vt.Batch([]string{vt.Ticket(1, 5)}, []string{vt.Comment(10, 999, 5)}, []string{vt.User(5, "")}))},

@@ -247,7 +247,7 @@ func (x *cross) text(v crossViolation, nowhere string) string {
 	case duplicateID:
 		return fmt.Sprintf("%s.id: %s id %d is already used by %s %s.id", at, arrayNouns[v.at.array()], v.id, v.first.file(), v.first.path())
 	case duplicateEmail:
-		return fmt.Sprintf("%s.email: %s is already the email of %s %s.email (emails are compared lowercased)", at, v.email, v.first.file(), v.first.path())
+		return fmt.Sprintf("%s.email: %s is already the email of %s %s.email (emails are compared trimmed and lowercased)", at, v.email, v.first.file(), v.first.path())
 	case noTicket:
 		return fmt.Sprintf("%s.ticket_id: %d names no ticket in the archive", at, v.id)
 	case noRequester:

@@ -23,6 +23,7 @@ const (
 	rawControl
 	invalidUTF8
 	loneSurrogate
+	needlessEscape
 )
 
 // str reads a string at s.i and returns the span of its content and whether
@@ -79,8 +80,12 @@ func (s *Scanner) str() (start, end int, esc, ok bool) {
 					note(badUnicodeEscape, i)
 					i += 2
 				case r < 0xD800 || r >= 0xE000:
+					if mustBeItself(r) {
+						note(needlessEscape, i)
+					}
 					i += 6
 				case r < 0xDC00 && i+12 <= len(b) && b[i+6] == '\\' && b[i+7] == 'u' && isLowSurrogate(hex4(b[i+8:i+12])):
+					note(needlessEscape, i) // a character past U+FFFF
 					i += 12
 				default:
 					// Text a destination cannot store; decoded, two
@@ -129,9 +134,23 @@ func (s *Scanner) strProblem(problem, at int) {
 			return fmt.Sprintf("raw control character U+%04X at byte %d; JSON wants it escaped", b[at], at)
 		case loneSurrogate:
 			return fmt.Sprintf("unpaired surrogate %s at byte %d; want a high surrogate \\ud800-\\udbff followed by a low one \\udc00-\\udfff", b[at:at+6], at)
+		case needlessEscape:
+			esc := b[at : at+6]
+			if r := hex4(esc[2:]); 0xD800 <= r && r < 0xDC00 {
+				esc = b[at : at+12]
+			}
+			return fmt.Sprintf("escape %s at byte %d: <, >, & and non-ASCII characters are written as themselves (SPEC section 6; only U+2028 and U+2029 may be escaped)", esc, at)
 		}
 		return fmt.Sprintf("invalid UTF-8 at byte %d", at)
 	})
+}
+
+// mustBeItself tells whether the archive writes r as itself, never as a
+// \u escape (SPEC section 6): <, > and &, which Go's encoding/json and
+// others escape for HTML, and every non-ASCII character but U+2028 and
+// U+2029.
+func mustBeItself(r rune) bool {
+	return r == '<' || r == '>' || r == '&' || r >= 0x80 && r != 0x2028 && r != 0x2029
 }
 
 func isLowSurrogate(r rune) bool { return 0xDC00 <= r && r < 0xE000 }

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 )
@@ -162,8 +163,11 @@ func (s *Scanner) field(k *kind, ki int) bool {
 				s.tmp = unquote(s.tmp[:0], email)
 				email = s.tmp
 			}
-			s.lower = appendLower(s.lower[:0], email)
-			s.rec.email = newEmailKey(s.lower)
+			// Compared as section 3 normalizes: trimmed, then lowercased.
+			if key := bytes.Trim(email, " \t\r\n\f\v"); len(key) > 0 {
+				s.lower = appendLower(s.lower[:0], key)
+				s.rec.email = newEmailKey(s.lower)
+			}
 			s.rec.cut = len(email) > maxShown
 			if s.rec.cut {
 				email = email[:cutAt(email, maxShown)]
