@@ -135,6 +135,9 @@ func Archive(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 		if line, bad := c.times.check(); bad {
 			c.print(line)
 		}
+		for _, line := range c.layout.check() {
+			c.print(line)
+		}
 	}
 	c.cross.printDuplicates(c.printer)
 	if !partial {

@@ -209,7 +209,8 @@ func TestRules(t *testing.T) {
 			`data.tickets.users[0].name: bad escape \u at byte`, 1},
 
 		// Across files.
-		{"duplicate ticket id", []vt.Entry{vt.File("backup_tickets_1.json", vt.CleanBatch), vt.File("backup_tickets_2.json", vt.Batch([]string{vt.Ticket(2, 5), vt.Ticket(1, 5)}, nil, nil))},
+		{"duplicate ticket id", []vt.Entry{vt.File("backup_tickets_1.json", vt.Batch([]string{vt.Ticket(1, 5), vt.Ticket(3, 5)}, []string{vt.Comment(10, 1, 5)}, []string{vt.User(5, "")})),
+			vt.File("backup_tickets_2.json", vt.Batch([]string{vt.Ticket(2, 5), vt.Ticket(1, 5)}, nil, nil))},
 			"backup_tickets_2.json: data.tickets.data[1].id: ticket id 1 is already used by backup_tickets_1.json data.tickets.data[0].id", 1},
 		{"duplicate comment id", []vt.Entry{vt.File("backup_tickets_1.json", vt.Batch([]string{vt.Ticket(1, 5)}, []string{vt.Comment(10, 1, 5), vt.Comment(10, 1, 5)}, []string{vt.User(5, "")}))},
 			"backup_tickets_1.json: data.tickets.comments[1].id: comment id 10 is already used by backup_tickets_1.json data.tickets.comments[0].id", 1},
@@ -236,7 +237,7 @@ func TestRules(t *testing.T) {
 		{"unknown requester", []vt.Entry{vt.File("backup_tickets_1.json", vt.Batch([]string{vt.Ticket(1, 998)}, []string{vt.Comment(10, 1, 5)}, []string{vt.User(5, "")}))},
 			"backup_tickets_1.json: data.tickets.data[0].requester_id: 998 names no user in the archive", 1},
 		{"references to later files", []vt.Entry{
-			vt.File("backup_tickets_1.json", vt.Batch(nil, []string{vt.Comment(10, 2, 6)}, nil)),
+			vt.File("backup_tickets_1.json", vt.Batch([]string{vt.Ticket(1, 6)}, []string{vt.Comment(10, 2, 6)}, []string{vt.User(7, "")})),
 			vt.File("backup_tickets_2.json", vt.Batch([]string{vt.Ticket(2, 6)}, nil, []string{vt.User(6, "")}))},
 			"", 0},
 	}
@@ -338,9 +339,9 @@ func TestSparseIDs(t *testing.T) {
 	const big = int64(1) << 60
 	entries := []vt.Entry{
 		vt.File("backup_tickets_1.json", vt.Batch(
-			[]string{vt.Ticket(1, 5), vt.Ticket(big, big+5)},
+			[]string{vt.Ticket(1, 5), vt.Ticket(big, big+5), vt.Ticket(9, 5)},
 			[]string{vt.Comment(big+1, big, 5), vt.Comment(7, 1, big+5), vt.Comment(8, big+3, 5)},
-			[]string{vt.User(5, ""), vt.User(big+5, "")})),
+			[]string{vt.User(5, ""), vt.User(big+5, ""), vt.User(9, "")})),
 		vt.File("backup_tickets_2.json", vt.Batch(
 			[]string{vt.Ticket(big, 5)},
 			[]string{vt.Comment(big+1, 1, 6)},
@@ -377,7 +378,7 @@ func TestModTimes(t *testing.T) {
 	at := func(mtime int64) []vt.Entry {
 		return []vt.Entry{
 			{Name: "backup_tickets_1.json", Mode: 0o644, Typeflag: tar.TypeReg, Content: vt.CleanBatch, MTime: mtime},
-			{Name: "backup_tickets_2.json", Mode: 0o644, Typeflag: tar.TypeReg, Content: vt.Batch(nil, nil, nil), MTime: mtime},
+			{Name: "backup_tickets_2.json", Mode: 0o644, Typeflag: tar.TypeReg, Content: vt.Batch([]string{vt.Ticket(2, 5)}, nil, nil), MTime: mtime},
 		}
 	}
 	mixed := at(newest)

@@ -234,7 +234,7 @@ func TestHostileRepeats(t *testing.T) {
 		comments := make([]string, 100)
 		for i := range comments {
 			// Comment id 1 again and again, naming ticket 2 or, in the
-			// last file, ticket 1 (which the last file holds).
+			// last file, ticket 1 (which the first file holds).
 			comments[i] = comment(1, 2)
 			if n == files {
 				comments[i] = comment(int64(1000+i), 1)
@@ -242,10 +242,7 @@ func TestHostileRepeats(t *testing.T) {
 		}
 		var tickets, users []string
 		if n == 1 {
-			users = []string{vt.User(1, "")}
-		}
-		if n == files {
-			tickets = []string{vt.Ticket(1, 1)}
+			tickets, users = []string{vt.Ticket(1, 1)}, []string{vt.User(1, "")}
 		}
 		h.file(t, fmt.Sprintf("backup_tickets_%d.json", n), vt.Batch(tickets, comments, users))
 	}
@@ -277,8 +274,14 @@ func TestHostileMissingReferences(t *testing.T) {
 		}
 		comments = append(comments, fmt.Sprintf(`{"created_at":"2021-01-01T10:05:00Z","ticket_id":%d,"id":%d,"public":true,"html_body":"","author_id":5}`, ticket, i+1))
 	}
+	// 101 tickets in runs of 100 (the seed layout): ticket 7 is the
+	// 101st.
+	var tickets []string
+	for i := range 100 {
+		tickets = append(tickets, vt.Ticket(int64(1000+i), 5))
+	}
 	entries := []vt.Entry{
-		vt.File("backup_tickets_1.json", vt.Batch(nil, comments[:100], []string{vt.User(5, "")})),
+		vt.File("backup_tickets_1.json", vt.Batch(tickets, comments[:100], []string{vt.User(5, "")})),
 		vt.File("backup_tickets_2.json", vt.Batch([]string{vt.Ticket(7, 5)}, comments[100:200], nil)),
 		vt.File("backup_tickets_3.json", vt.Batch(nil, comments[200:], nil)),
 	}

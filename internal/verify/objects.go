@@ -238,6 +238,14 @@ func (s *Scanner) array(elem *kind) bool {
 	if elem == nil && n > 0 {
 		s.report(start, func() string { return fmt.Sprintf("holds %s; must be empty", plural(n, "value")) })
 	}
+	switch elem {
+	case ticketKind:
+		s.lengths[inTickets] = n
+	case commentKind:
+		s.lengths[inComments] = n
+	case userKind:
+		s.lengths[inUsers] = n
+	}
 	if elem != nil && n > maxObjects {
 		s.report(start, func() string { return fmt.Sprintf("holds %d objects; at most %d per file", n, maxObjects) })
 	}

@@ -22,8 +22,9 @@ type checker struct {
 	// stop is set when ctx is cancelled; the workers and the merger poll it.
 	stop atomic.Bool
 
-	cross cross
-	times modTimes
+	cross  cross
+	times  modTimes
+	layout layout
 
 	// streamBroken (set by the reader) and fileBroken (set by the merger)
 	// say some content could not be read: references into it would be
@@ -157,9 +158,17 @@ func (c *checker) merge(e *entry) {
 		c.print(e.name + ": " + h)
 	}
 	if !e.scanned || e.res.stopped {
+		c.layout.off = true
 		return
 	}
 	c.fileBroken = c.fileBroken || e.res.broken
+	if e.res.broken || e.res.count > 0 || len(e.header) > 0 {
+		// Lengths of arrays that may be missing or not arrays at all:
+		// the layout is checked when every file is clean by itself.
+		c.layout.off = true
+	} else {
+		c.layout.add(e.number, e.res.lengths)
+	}
 	c.times.add(e.number, e.mtime, e.res.newest)
 	for _, v := range e.res.bad {
 		c.print(e.name + ": " + v.text)

@@ -52,6 +52,8 @@ type scanResult struct {
 	// that the scan was asked to stop.
 	broken, stopped bool
 	newest          int64 // the latest created_at, -1 when none
+	// lengths are the lengths of the tickets, comments and users arrays.
+	lengths [3]int
 }
 
 // Scanner checks one file's bytes against the schema. It reads the bytes
@@ -79,6 +81,7 @@ type Scanner struct {
 	stopped bool
 	ticks   uint
 	newest  int64
+	lengths [3]int // of the tickets, comments and users arrays
 	tmp     []byte
 	lower   []byte
 	days    dayCache
@@ -91,6 +94,7 @@ type Scanner struct {
 // order: emit takes the batch and returns an empty one.
 func (s *Scanner) scan(data []byte, limit int, emit func(*batch) *batch) scanResult {
 	s.b, s.i, s.failed, s.stopped, s.newest = data, 0, false, false, -1
+	s.lengths = [3]int{}
 	s.at = at{kind: rootKind, key: noKey}
 	s.bad.reset(limit)
 	s.emit = emit
@@ -102,7 +106,7 @@ func (s *Scanner) scan(data []byte, limit int, emit func(*batch) *batch) scanRes
 		s.out = emit(s.out)
 	}
 	s.b, s.emit = nil, nil
-	return scanResult{bad: s.bad.sorted(), count: s.bad.count, broken: s.failed, stopped: s.stopped, newest: s.newest}
+	return scanResult{bad: s.bad.sorted(), count: s.bad.count, broken: s.failed, stopped: s.stopped, newest: s.newest, lengths: s.lengths}
 }
 
 func (s *Scanner) check() {
