@@ -166,5 +166,10 @@ var fetchUsersStep = Step{
 		}
 		return err
 	},
-	Writes: func(o *Options) []string { return []string{o.TicketUsersPath()} },
+	Writes: func(o *Options) []string {
+		if o.ticketUsersGiven() {
+			return nil // skipped: the named export is read, not replaced
+		}
+		return []string{o.TicketUsersPath()}
+	},
 }

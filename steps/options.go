@@ -9,6 +9,7 @@ package steps
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -273,12 +274,30 @@ func (o *Options) chatExport() Input {
 	return Input{Path: o.ChatCSV, What: "the chat export (--chat-csv)"}
 }
 
+// ticketUsers is the ticket platform's users: an export the user names,
+// or the file fetch-users writes. A named file that does not exist yet is
+// fetch-users' output (SPEC section 2: the step is skipped only when the
+// file exists).
 func (o *Options) ticketUsers() Input {
 	in := Input{Path: o.TicketUsersPath(), What: "the ticket platform users (--ticket-users)", MadeBy: "fetch-users"}
 	if o.TicketUsers != "" {
-		in.MadeBy = ""
+		if o.ticketUsersGiven() {
+			in.MadeBy = ""
+		} else {
+			in.Hint = "check the path, or add fetch-users with --api-url to --steps to fetch it"
+		}
 	}
 	return in
+}
+
+// ticketUsersGiven tells whether --ticket-users names an existing file,
+// which fetch-users leaves as it is.
+func (o *Options) ticketUsersGiven() bool {
+	if o.TicketUsers == "" {
+		return false
+	}
+	_, err := os.Stat(o.TicketUsers)
+	return err == nil
 }
 
 func (o *Options) workFile(name, writer string) Input {

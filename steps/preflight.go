@@ -86,7 +86,10 @@ func checkInput(in Input) error {
 	}
 	if err != nil {
 		hint := "check the path"
-		if in.MadeBy != "" {
+		switch {
+		case in.Hint != "":
+			hint = in.Hint
+		case in.MadeBy != "":
 			hint = "run the " + in.MadeBy + " step first"
 		}
 		return fail.Usagef("cannot read %s %s: %w (%s)", in.What, in.Path, errors.Unwrap(err), hint)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -67,6 +66,8 @@ type Input struct {
 	MadeBy string
 	// Optional inputs may be missing.
 	Optional bool
+	// Hint, when set, says what to do when the file is missing.
+	Hint string
 }
 
 // Pipeline is every step, in the order they run; --steps all runs those
@@ -123,12 +124,7 @@ func Select(list []string, o *Options) ([]Step, error) {
 }
 
 func fetchWanted(o *Options) bool {
-	if o.TicketUsers != "" {
-		if _, err := os.Stat(o.TicketUsers); err == nil {
-			return false
-		}
-	}
-	return o.APIURL != ""
+	return !o.ticketUsersGiven() && o.APIURL != ""
 }
 
 func stepNames() string {
