@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -238,12 +239,15 @@ func (s *Staged) Abort() { s.f.Abort() }
 type Recorded struct {
 	Step      string
 	StartedAt string
+	// WorkDir is the --work-dir of that run, as it was given: a relative
+	// Path is relative to the folder that run started in.
+	WorkDir string
 	File
 }
 
 // Find returns the newest file recorded with role among the inputs and
-// outputs of every step of the report at path.
-func Find(path, role string) (Recorded, bool) {
+// outputs of the report at path: of every step, or of the steps named.
+func Find(path, role string, steps ...string) (Recorded, bool) {
 	objects, err := Read(path)
 	if err != nil {
 		return Recorded{}, false
@@ -251,10 +255,16 @@ func Find(path, role string) (Recorded, bool) {
 	var best Recorded
 	found := false
 	for name, raw := range objects {
+		if len(steps) > 0 && !slices.Contains(steps, name) {
+			continue
+		}
 		var o struct {
-			StartedAt string          `json:"started_at"`
-			Inputs    map[string]File `json:"inputs"`
-			Outputs   map[string]File `json:"outputs"`
+			StartedAt string `json:"started_at"`
+			Options   struct {
+				WorkDir string `json:"work_dir"`
+			} `json:"options"`
+			Inputs  map[string]File `json:"inputs"`
+			Outputs map[string]File `json:"outputs"`
 		}
 		if json.Unmarshal(raw, &o) != nil {
 			continue
@@ -265,7 +275,7 @@ func Find(path, role string) (Recorded, bool) {
 				continue
 			}
 			if !found || later(o.StartedAt, best.StartedAt) {
-				best, found = Recorded{Step: name, StartedAt: o.StartedAt, File: f}, true
+				best, found = Recorded{Step: name, StartedAt: o.StartedAt, WorkDir: o.Options.WorkDir, File: f}, true
 			}
 		}
 	}
