@@ -76,21 +76,29 @@ func tempName(final string) string {
 	return "." + filepath.Base(final) + ".tmp-" + strconv.Itoa(os.Getpid()) + "-*"
 }
 
-// tempPID reads the process id out of a temporary name.
+// tempPID reads the process id out of a temporary name: ".NAME.tmp-PID-N",
+// PID and N decimal (N is os.CreateTemp's random part). Anything else, such
+// as a user's ".config.tmp-4242-old", is not migrate's.
 func tempPID(name string) (int, bool) {
-	if !strings.HasPrefix(name, ".") {
+	i := strings.LastIndex(name, ".tmp-")
+	if !strings.HasPrefix(name, ".") || i < 1 {
 		return 0, false
 	}
-	_, rest, ok := strings.Cut(name, ".tmp-")
-	if !ok {
-		return 0, false
-	}
-	digits, _, ok := strings.Cut(rest, "-")
-	if !ok {
+	digits, random, ok := strings.Cut(name[i+len(".tmp-"):], "-")
+	if !ok || !allDigits(digits) || !allDigits(random) {
 		return 0, false
 	}
 	pid, err := strconv.Atoi(digits)
 	return pid, err == nil && pid > 0
+}
+
+func allDigits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func processAlive(pid int) bool {
