@@ -199,6 +199,15 @@ func TestOutputNamingAWorkFileIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := func(name string) string { return filepath.Join(work, name) }
+	tp := filepath.Join(t.TempDir(), "tp.csv")
+	if err := os.WriteFile(tp, []byte("id,email\n1,a@x.test\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The work dir through a symbolic link: one file, two names.
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(work, link); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		steps, out string
 		extra      []string
@@ -209,9 +218,20 @@ func TestOutputNamingAWorkFileIsRefused(t *testing.T) {
 		{"build", in(workspace.RejectsFile), nil},
 		{"build", in(workspace.ReportFile), nil},
 		{"chat-users,merge-users,build", mapping, []string{"--mapping", mapping}},
+		// Named as an input although build does not read it.
+		{"build", tp, []string{"--ticket-users", tp}},
+		// Files of the work dir that this run does not read.
+		{"build", in(workspace.ChatUsersFile), nil},
+		{"build", in(workspace.LockFile), nil},
+		{"build", in("runs/1/created.csv"), nil},
+		{"build", in("migrate.db-journal"), nil},
+		// The same file through a link to its folder, before it exists.
+		{"chat-users,merge-users,build", filepath.Join(link, workspace.RejectsFile), nil},
 	} {
 		before := snapshotDir(t, work)
+		undo, _ := os.ReadFile(in("runs/1/created.csv"))
 		mapBefore, _ := os.ReadFile(mapping)
+		tpBefore, _ := os.ReadFile(tp)
 		args := append([]string{"--steps", tc.steps, "--out", tc.out, "--quiet"}, tc.extra...)
 		_, _, err := runArgs(t, work, args...)
 		if fail.Code(err) != fail.Usage || !errors.Is(err, steps.ErrOutputIsInput) {
@@ -225,6 +245,12 @@ func TestOutputNamingAWorkFileIsRefused(t *testing.T) {
 		}
 		if b, _ := os.ReadFile(mapping); !bytes.Equal(b, mapBefore) {
 			t.Errorf("%s: the mapping changed", strings.Join(args, " "))
+		}
+		if b, _ := os.ReadFile(tp); !bytes.Equal(b, tpBefore) {
+			t.Errorf("%s: the ticket platform's file changed", strings.Join(args, " "))
+		}
+		if b, _ := os.ReadFile(in("runs/1/created.csv")); !bytes.Equal(b, undo) {
+			t.Errorf("%s: runs/1/created.csv changed", strings.Join(args, " "))
 		}
 	}
 }
@@ -271,10 +297,47 @@ func TestMistakesStopBeforeTheExportIsRead(t *testing.T) {
 				if fail.Code(err) != fail.Usage {
 					t.Errorf("exit status %d (%v), want 2", fail.Code(err), err)
 				}
+				// The pipe itself is refused too, but only once every
+				// other mistake is named.
+				if errors.Is(err, steps.ErrNotARegularFile) {
+					t.Errorf("%v: the mistake was not found before the export was looked at", err)
+				}
 			case <-time.After(10 * time.Second):
 				t.Fatal("the run opened the chat export before finding the mistake")
 			}
 		})
+	}
+}
+
+// TestPipedExportIsRefused: an export read through a pipe (a named pipe, or
+// a shell's <(...)) would be read by whichever reader comes first; runs once
+// read part of it, wrote the users of a few hundred records and exited 0,
+// or waited for a writer past SIGTERM. It is refused before any step, and
+// before it is opened.
+func TestPipedExportIsRefused(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "chat_data.csv")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	for _, steps_ := range []string{"all", "chat-users", "inspect"} {
+		work := filepath.Join(t.TempDir(), "work")
+		done := make(chan error, 1)
+		go func() {
+			var stdout, stderr bytes.Buffer
+			done <- run(context.Background(), []string{"--steps", steps_, "--chat-csv", fifo,
+				"--ticket-users", "fixtures/golden/ticket_platform_users.csv", "--work-dir", work, "--quiet"}, &stdout, &stderr, noEnv)
+		}()
+		select {
+		case err := <-done:
+			if fail.Code(err) != fail.Usage || !errors.Is(err, steps.ErrNotARegularFile) || !strings.Contains(err.Error(), "named pipe") {
+				t.Errorf("--steps %s: %v (status %d), want exit 2: a named pipe is not a regular file", steps_, err, fail.Code(err))
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("--steps %s opened the pipe", steps_)
+		}
+		if entries, _ := os.ReadDir(work); len(entries) > 1 {
+			t.Errorf("--steps %s: the work dir holds %d files, want only the lock", steps_, len(entries))
+		}
 	}
 }
 

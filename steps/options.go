@@ -271,7 +271,7 @@ func (o *Options) reportOptions() report.Counts {
 // The inputs steps read, for preflight and report.json.
 
 func (o *Options) chatExport() Input {
-	return Input{Path: o.ChatCSV, What: "the chat export (--chat-csv)"}
+	return Input{Path: o.ChatCSV, What: "the chat export (--chat-csv)", Regular: true}
 }
 
 // ticketUsers is the ticket platform's users: an export the user names,
@@ -286,6 +286,8 @@ func (o *Options) ticketUsers() Input {
 		} else {
 			in.Hint = "check the path, or add fetch-users with --api-url to --steps to fetch it"
 		}
+	} else {
+		in.Hint = "give the ticket platform's users with --ticket-users FILE, or fetch them with --api-url URL (MIGRATE_API_USER and MIGRATE_API_PASSWORD set)"
 	}
 	return in
 }

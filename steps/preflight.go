@@ -6,14 +6,22 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/migrate-tool/migrate/internal/fail"
+	"github.com/migrate-tool/migrate/internal/state"
+	"github.com/migrate-tool/migrate/internal/workspace"
 )
 
 // ErrOutputIsInput is wrapped by the error of a run whose output would
 // overwrite one of its inputs.
 var ErrOutputIsInput = errors.New("an output names an input")
+
+// ErrNotARegularFile is wrapped by the error of a run whose chat export is
+// a pipe, a device or a socket: it is read more than once.
+var ErrNotARegularFile = errors.New("not a regular file")
 
 // preflight checks, before the first step starts, every input a selected
 // step needs that no earlier selected step writes, and every output: a
@@ -28,6 +36,14 @@ func preflight(o *Options, steps []Step) error {
 	var given []Input
 	if o.Mapping != "" {
 		given = append(given, Input{Path: o.Mapping, What: "the mapping (--mapping)"})
+	}
+	// The files the user names as inputs stay inputs when no selected step
+	// reads them: --steps build --ticket-users tp.csv --out tp.csv.
+	if exists(o.ChatCSV) {
+		given = append(given, o.chatExport())
+	}
+	if o.ticketUsersGiven() {
+		given = append(given, o.ticketUsers())
 	}
 	for _, s := range steps {
 		if s.Reads != nil {
@@ -62,7 +78,11 @@ func preflight(o *Options, steps []Step) error {
 						"%s would write %s, which is %s: nothing was written; choose another output path", s.Name, out, in.What)
 				}
 			}
-			abs, _ := filepath.Abs(out)
+			if name, ok := workFileNamed(o.WorkDir, out); ok && out == o.ArchivePath() {
+				return fail.Because(fail.Usage, ErrOutputIsInput,
+					"--out %s names %s, a file migrate keeps in the work dir: nothing was written; choose another output path", out, name)
+			}
+			abs := canonical(out)
 			if other, ok := seen[abs]; ok {
 				if other == s.Name {
 					return fail.Because(fail.Usage, ErrOutputIsInput, "%s would write two of its files to %s: choose another output path", s.Name, out)
@@ -75,7 +95,70 @@ func preflight(o *Options, steps []Step) error {
 			}
 		}
 	}
+	// Last, so that every other mistake is named first: a pipe would be
+	// read by its first reader, and opening one waits for its writer.
+	for _, in := range given {
+		if !in.Regular {
+			continue
+		}
+		if st, err := os.Stat(in.Path); err == nil && !st.Mode().IsRegular() {
+			return fail.Because(fail.Usage, ErrNotARegularFile,
+				"%s %s is %s, not a regular file: migrate reads it more than once (its checksum, then the rejected records); save it to a file first", in.What, in.Path, fileKind(st.Mode()))
+		}
+	}
 	return nil
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a plain file"
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return path != "" && err == nil
+}
+
+// workFileNamed tells whether path names one of the files migrate keeps in
+// the work dir (its users files, report, rejects, database, lock, mapping,
+// fetched pages, undo lists), which no archive may replace.
+func workFileNamed(workDir, path string) (string, bool) {
+	rel, err := filepath.Rel(canonical(workDir), canonical(path))
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	first, _, _ := strings.Cut(rel, string(filepath.Separator))
+	switch {
+	case slices.Contains([]string{workspace.TicketUsersFile, workspace.ChatUsersFile, workspace.MergedUsersFile,
+		workspace.RejectsFile, workspace.ReportFile, workspace.LockFile, MappingFile, FetchDir, "runs"}, first),
+		strings.HasPrefix(first, state.File):
+		return rel, true
+	}
+	return "", false
+}
+
+// canonical is path made absolute with the symbolic links of its folder
+// (and of itself, when it exists) resolved: two names of one file that
+// does not exist yet compare equal.
+func canonical(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		return filepath.Join(dir, filepath.Base(abs))
+	}
+	return abs
 }
 
 // checkInput makes sure a file can be read.
@@ -137,9 +220,7 @@ func unwrapPath(err error) error {
 // sameFile tells whether two paths name one file: the same path, or
 // os.SameFile.
 func sameFile(a, b string) bool {
-	absA, errA := filepath.Abs(a)
-	absB, errB := filepath.Abs(b)
-	if errA == nil && errB == nil && absA == absB {
+	if canonical(a) == canonical(b) {
 		return true
 	}
 	sa, errA := os.Stat(a)

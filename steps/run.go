@@ -68,6 +68,8 @@ type Input struct {
 	Optional bool
 	// Hint, when set, says what to do when the file is missing.
 	Hint string
+	// Regular inputs are read more than once: a pipe is refused.
+	Regular bool
 }
 
 // Pipeline is every step, in the order they run; --steps all runs those

@@ -116,7 +116,7 @@ func Verify(ctx context.Context, env *Env, _ *Memo, rec *report.Step) error {
 	if violations == 1 {
 		noun = "violation"
 	}
-	msg := fmt.Sprintf("%d %s in %s", violations, noun, archive)
+	msg := fmt.Sprintf("%s %s in %s", report.Number(violations), noun, archive)
 	if res.Partial {
 		msg += " (references not checked: part of the archive could not be read)"
 	}
