@@ -446,3 +446,18 @@ func TestHalfPublishedSetIsFound(t *testing.T) {
 		t.Fatalf("the next build did not replace the set: %v\n%s", err, out)
 	}
 }
+
+// TestVerifyNamedTicketUsersMustExist: verify reads the work dir's ticket
+// platform file if present, but a file the user names must be there: it
+// once went on and blamed every user reference on the missing file (exit 4).
+func TestVerifyNamedTicketUsersMustExist(t *testing.T) {
+	work := t.TempDir()
+	if _, _, err := runArgs(t, work, "--steps", "chat-users,merge-users,build", "--quiet"); err != nil {
+		t.Fatal(err)
+	}
+	gone := filepath.Join(work, "gone.csv")
+	_, _, err := runArgs(t, work, "--steps", "verify", "--ticket-users", gone, "--quiet")
+	if fail.Code(err) != fail.Usage || !strings.Contains(err.Error(), gone) {
+		t.Errorf("%v (status %d), want exit 2 naming %s", err, fail.Code(err), gone)
+	}
+}

@@ -105,7 +105,7 @@ func fetchConfig(env *Env) (ticketapi.Config, error) {
 		cfg.Notes = env.Stderr
 	}
 	if opt.APIURL == "" {
-		return cfg, fail.Usagef("fetch-users needs the ticket platform's address: give --api-url URL, or an existing export with --ticket-users FILE")
+		return cfg, fail.Usagef("no ticket platform address: give --api-url URL, or an existing export with --ticket-users FILE")
 	}
 	var missing []string
 	if cfg.User == "" {
@@ -115,7 +115,7 @@ func fetchConfig(env *Env) (ticketapi.Config, error) {
 		missing = append(missing, EnvAPIPassword)
 	}
 	if len(missing) > 0 {
-		return cfg, fail.Usagef("fetch-users needs the ticket platform's credentials in the environment, and %s is not set: export %s and %s (never on the command line), or give an existing export with --ticket-users FILE",
+		return cfg, fail.Usagef("the ticket platform's credentials are not in the environment (%s not set): export %s and %s (never on the command line), or give an existing export with --ticket-users FILE",
 			strings.Join(missing, " and "), EnvAPIUser, EnvAPIPassword)
 	}
 	if c := env.HTTPClient; c != nil && c.Transport != nil {

@@ -319,9 +319,9 @@ func TestFetchUsersMissingCredentials(t *testing.T) {
 		env     map[string]string
 		missing string
 	}{
-		{"none", map[string]string{}, EnvAPIUser + " and " + EnvAPIPassword + " is not set"},
-		{"no password", map[string]string{EnvAPIUser: "me"}, EnvAPIPassword + " is not set"},
-		{"no user", map[string]string{EnvAPIPassword: "pw"}, EnvAPIUser + " is not set"},
+		{"none", map[string]string{}, EnvAPIUser + " and " + EnvAPIPassword + " not set"},
+		{"no password", map[string]string{EnvAPIUser: "me"}, EnvAPIPassword + " not set"},
+		{"no user", map[string]string{EnvAPIPassword: "pw"}, EnvAPIUser + " not set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

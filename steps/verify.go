@@ -21,7 +21,8 @@ var verifyStep = Step{
 	Run:  Verify,
 	Reads: func(o *Options) []Input {
 		tp := o.ticketUsers()
-		tp.Optional = true
+		// The work dir's file if present; a file the user names must be there.
+		tp.Optional = o.TicketUsers == ""
 		return []Input{{Path: o.ArchivePath(), What: "the archive (--out)", MadeBy: "build"}, tp}
 	},
 }
