@@ -166,10 +166,22 @@ func Read(path string) (*File, error) {
 	return Parse(path, data)
 }
 
+// unmarshal decodes YAML into y. goccy/go-yaml v1.19.2 panics on some
+// input (a tag on a list, "true_values: !00", found by FuzzParse): a file a
+// user wrote must give an error, never a crash.
+func unmarshal(data []byte, y *fileYAML) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the YAML cannot be read (the parser stopped: %v); check its tags (!...) and indentation", r)
+		}
+	}()
+	return yaml.UnmarshalWithOptions(data, y, yaml.DisallowUnknownField())
+}
+
 // Parse reads a mapping file's content; path names it in errors.
 func Parse(path string, data []byte) (*File, error) {
 	var y fileYAML
-	if err := yaml.UnmarshalWithOptions(data, &y, yaml.DisallowUnknownField()); err != nil {
+	if err := unmarshal(data, &y); err != nil {
 		return nil, fmt.Errorf("%w: %s: %s (the keys are columns, delimiter, encoding, timezone, timestamp_formats, true_values, false_values, null_values, public_default)",
 			ErrMapping, path, strings.TrimSpace(err.Error()))
 	}
