@@ -142,7 +142,8 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 	written := archive.Users{}
 	var writtenIDs []int64
 	for i, name := range users.Names {
-		if !ids.write[i] || o.ExistingUsers == "skip" && users.Sources[i] == workspace.SourceTicketPlatform {
+		existing := users.Sources[i] == workspace.SourceTicketPlatform || ids.existing != nil && ids.existing[i]
+		if !ids.write[i] || o.ExistingUsers == "skip" && existing {
 			continue
 		}
 		written.Name = append(written.Name, name)

@@ -99,10 +99,13 @@ func newestLineage(db *state.DB) (*state.Lineage, error) {
 // buildIDs are the destination ids of a build: of every chat id, and of
 // each merged user, whether the run writes it, and the identity splits.
 type buildIDs struct {
-	dest   map[int64]int64
-	users  []int64
-	write  []bool
-	splits []delta.Split
+	dest  map[int64]int64
+	users []int64
+	write []bool
+	// existing marks, in a delta run, the users that keep a ticket platform
+	// id their lineage mapped without writing it (--existing-users skip).
+	existing []bool
+	splits   []delta.Split
 }
 
 // destinationIDs maps every chat id of the export to its user's destination
@@ -139,7 +142,7 @@ func destinationIDs(users *workspace.MergedUsers, scan *chatscan.Result, lineage
 	if err != nil {
 		return nil, err
 	}
-	return &buildIDs{dest: x.Dest, users: x.IDs, write: x.Write, splits: x.Splits}, nil
+	return &buildIDs{dest: x.Dest, users: x.IDs, write: x.Write, existing: x.Existing, splits: x.Splits}, nil
 }
 
 // recording is a build's run being recorded in migrate.db: one

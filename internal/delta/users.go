@@ -47,6 +47,10 @@ type Identity struct {
 	// writes the user (the lineage did not).
 	IDs   []int64
 	Write []bool
+	// Existing tells that the user keeps an id the lineage mapped but never
+	// wrote: a ticket platform user that --existing-users skip left out,
+	// who exists in the destination whatever this export's email says.
+	Existing []bool
 	// Splits lists the identity_split cases, in user order.
 	Splits []Split
 }
@@ -85,7 +89,7 @@ func Users(users []User, l *state.Lineage, ticketIDs map[int64]bool, tpSource st
 		w, ok := l.Users[id]
 		return ok && w.Source != tpSource
 	}
-	x := &Identity{Dest: map[int64]int64{}, IDs: make([]int64, len(users)), Write: make([]bool, len(users))}
+	x := &Identity{Dest: map[int64]int64{}, IDs: make([]int64, len(users)), Write: make([]bool, len(users)), Existing: make([]bool, len(users))}
 	var collisions []string
 	for i, u := range users {
 		// The ids the lineage gave this person, in the order of its chat ids.
@@ -134,6 +138,7 @@ func Users(users []User, l *state.Lineage, ticketIDs map[int64]bool, tpSource st
 		x.IDs[i] = id
 		_, wroteUser := l.Users[id]
 		x.Write[i] = !wroteUser
+		x.Existing[i] = len(known) > 0 && !wroteUser
 		for _, c := range u.ChatIDs {
 			if old, ok := l.Dest[c]; ok {
 				x.Dest[c] = old // the ids stay as they were written
