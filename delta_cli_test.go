@@ -260,3 +260,23 @@ func TestWarnsOfAnUnrecordedArchive(t *testing.T) {
 		t.Errorf("no warning of the unrecorded archive on stderr:\n%s", errOut)
 	}
 }
+
+// TestDeltaWarnsOfOtherCommentOptions: a delta run that writes comments
+// with other options than the run before (another --body-format or
+// --timezone) would see every migrated message as changed; it says why.
+func TestDeltaWarnsOfOtherCommentOptions(t *testing.T) {
+	work := t.TempDir()
+	if _, _, err := runArgs(t, work, "--steps", "chat-users,merge-users,build"); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := runArgs(t, work, "--steps", "build", "--delta")
+	if err != nil || strings.Contains(stderr, "other options") {
+		t.Errorf("the same options: %v, warned:\n%s", err, stderr)
+	}
+	_, stderr, _ = runArgs(t, work, "--steps", "build", "--delta", "--body-format", "html", "--timezone", "Europe/Berlin")
+	for _, want := range []string{`--body-format "html" (run 2: "text")`, `--timezone "Europe/Berlin" (run 2: "UTC")`, "changed_after_migration"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}

@@ -67,6 +67,7 @@ func Build(ctx context.Context, env *Env, memo *Memo, rec *report.Step) error {
 		}
 		defer db.Close()
 		warnUnrecorded(env, db)
+		warnChangedOptions(env, db)
 		go func() {
 			var err error
 			lineage, err = newestLineage(db)

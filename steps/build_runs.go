@@ -1,11 +1,14 @@
 package steps
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,6 +85,56 @@ func warnUnrecorded(env *Env, db *state.DB) {
 	}
 	env.warn("%s (SHA-256 %.12s…) was published by a build that %s does not record: it was stopped between publishing and recording. If that archive was imported, this run writes its objects again, unless it is that same build rerun (same export and flags: the same archive, now recorded)",
 		archive.Path, archive.SHA256, db.Path())
+}
+
+// commentOptions are the options that change a comment's JSON, and so the
+// hash a delta run compares with the one its lineage recorded.
+var commentOptions = []struct{ key, flag string }{
+	{"body_format", "--body-format"}, {"invalid_utf8", "--invalid-utf8"}, {"timezone", "--timezone"},
+	{"timestamp_formats", "--timestamp-format"}, {"true_values", "--true-values"},
+	{"false_values", "--false-values"}, {"public_default", "--public-default"},
+}
+
+// warnChangedOptions warns a delta run whose options write comments
+// otherwise than the newest run recorded did: every message already
+// migrated would compare as changed (changed_after_migration), and the run
+// would stop on the reject rate with no word of why.
+func warnChangedOptions(env *Env, db *state.DB) {
+	newest, err := db.Newest()
+	if err != nil {
+		return
+	}
+	var then map[string]json.RawMessage
+	if json.Unmarshal(newest.Options, &then) != nil {
+		return
+	}
+	now := map[string]any{}
+	for _, c := range env.Opt.reportOptions() {
+		now[c.Key] = c.Value
+	}
+	var changed []string
+	for _, k := range commentOptions {
+		v, ok := now[k.key]
+		var raw []byte
+		if ok {
+			raw, _ = json.Marshal(v)
+		}
+		if old, had := then[k.key]; had != ok || had && !bytes.Equal(bytes.TrimSpace(old), raw) {
+			was := "not given"
+			if had {
+				was = string(old)
+			}
+			is := "not given"
+			if ok {
+				is = string(raw)
+			}
+			changed = append(changed, fmt.Sprintf("%s %s (run %d: %s)", k.flag, is, newest.ID, was))
+		}
+	}
+	if len(changed) > 0 {
+		env.warn("this delta run writes comments with other options than run %d did: %s. Messages already migrated will compare as changed (changed_after_migration); give the options of run %d to add only what is new",
+			newest.ID, strings.Join(changed, ", "), newest.ID)
+	}
 }
 
 // newestLineage loads what the newest lineage of runs wrote.
