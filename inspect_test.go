@@ -146,3 +146,29 @@ func TestInspectProposalRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestInspectWithoutRecords: with no record to sample, no column can be
+// said to parse; inspect once printed 100.0% everywhere and exited 0, and
+// the run it proposed stopped with exit 5. A classic Mac file (lines ended
+// by a lone \r) reads as a header alone: the message says so.
+func TestInspectWithoutRecords(t *testing.T) {
+	header := "CONVERSATION_ID,COMMENT_PART_ID,AUTHOR_ID,NAME,EMAIL,BODY,COMMENT_PUBLIC,COMMENT_CREATED_AT,TICKET_CREATED_AT,TICKET_REQUESTER_ID"
+	row := "1,2,3,Ann,ann@x.test,hi,true,2021-01-01T00:00:00Z,2021-01-01T00:00:00Z,3"
+	for _, tc := range []struct{ name, data, want string }{
+		{"header only", header + "\n", "holds no record after its header"},
+		{"lone carriage returns", header + "\r" + row + "\r", "lone carriage return"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			chat := filepath.Join(dir, "chat.csv")
+			if err := os.WriteFile(chat, []byte(tc.data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), []string{"--steps", "inspect", "--chat-csv", chat, "--work-dir", filepath.Join(dir, "w")}, &stdout, &stderr, noEnv)
+			if fail.Code(err) != fail.Usage || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%v (status %d), want exit 2 saying %q", err, fail.Code(err), tc.want)
+			}
+		})
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -272,6 +273,15 @@ func (p *Proposal) index(i int) int {
 
 // check lists what keeps the proposal from giving a complete run.
 func (p *Proposal) check() {
+	if p.Records == 0 {
+		// No value was sampled: 99% of nothing is not a pass, and the run
+		// would stop (SPEC section 7: an export with no record).
+		hint := "the export holds no record after its header, so no value could be checked and a run would stop"
+		if slices.ContainsFunc(p.Header, func(h string) bool { return strings.Contains(h, "\r") }) {
+			hint += `; its header holds a lone carriage return: the lines end with \r alone (a classic Mac file), which a CSV reads as data, so convert the line ends to \n or \r\n`
+		}
+		p.Problems = append(p.Problems, hint)
+	}
 	for i, name := range mapping.Names {
 		c := &p.Columns[i]
 		switch {
