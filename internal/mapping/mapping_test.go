@@ -144,3 +144,24 @@ func TestResolve(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderErrorSuggestsUTF16: a UTF-16 export without a byte order mark
+// reads as names with a zero byte between letters; the error names the fix.
+func TestHeaderErrorSuggestsUTF16(t *testing.T) {
+	for _, tc := range []struct {
+		header []string
+		want   bool
+	}{
+		{[]string{"C\x00O\x00N\x00V\x00", "\x00B\x00O\x00D\x00Y\x00"}, true},
+		{[]string{"conversation", "text"}, false},
+		{[]string{"a\x00bcdefghij"}, false}, // one stray NUL
+	} {
+		_, err := Resolve(tc.header, Columns{})
+		if err == nil {
+			t.Fatalf("Resolve(%q) found every column", tc.header)
+		}
+		if got := strings.Contains(err.Error(), "--encoding utf-16le"); got != tc.want {
+			t.Errorf("Resolve(%q): %v; want a UTF-16 hint: %v", tc.header, err, tc.want)
+		}
+	}
+}

@@ -44,6 +44,10 @@ func (e *HeaderError) Error() string {
 		found[i] = fmt.Sprintf("%q", name)
 	}
 	parts = append(parts, fmt.Sprintf("the header has %d column(s): %s", len(e.Found), strings.Join(found, ", ")))
+	if nuls := strings.Count(strings.Join(e.Found, ""), "\x00"); nuls > 0 && nuls*3 >= len(strings.Join(e.Found, "")) {
+		// "C\x00O\x00N\x00...": two bytes a character, and no byte order mark.
+		parts = append(parts, "every other byte of the header is zero: the export looks like UTF-16 without a byte order mark; give --encoding utf-16le (or utf-16be)")
+	}
 	return strings.Join(parts, "; ")
 }
 
