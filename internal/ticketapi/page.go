@@ -188,20 +188,11 @@ func isLow(r rune) bool { return 0xDC00 <= r && r < 0xE000 }
 
 // hexRune reads four hex digits, or returns -1.
 func hexRune(h []byte) rune {
-	var r rune
-	for _, c := range h {
-		switch {
-		case '0' <= c && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case 'a' <= c && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case 'A' <= c && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return -1
-		}
+	v, err := strconv.ParseUint(string(h), 16, 32)
+	if err != nil || len(h) != 4 {
+		return -1
 	}
-	return r
+	return rune(v)
 }
 
 // announced reads page 1's count, given per users on page 1: the count, or
